@@ -1,0 +1,33 @@
+"""Commons: a wiki of practices shared as a knowledge commons."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from . import config as settings
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """The only place the app is assembled: config, instance, extensions, blueprints."""
+    test_config = dict(test_config or {})
+    home = settings.instance_path(test_config.get("COMMONS_HOME"))
+    app = Flask(__name__, instance_path=str(home), template_folder=str(settings.TEMPLATES_DIR),
+                static_folder=str(settings.STATIC_DIR))
+    app.config.update(settings.defaults(home))
+    app.config.from_prefixed_env("COMMONS")  # e.g. COMMONS_BASE_URL, COMMONS_PER_PAGE
+    app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.secret_key(home)
+
+    from .services.instance import Instance
+    instance = Instance(app.config)
+    if app.config.get("AUTO_INIT", True):
+        instance.init()
+    app.extensions["commons"] = instance
+
+    from .web import register
+    register(app)
+    return app

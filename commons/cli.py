@@ -1,0 +1,205 @@
+"""The ``commons`` console script: init, serve, user, token, steward, db, reindex, check."""
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+
+import click
+
+from .errors import CommonsError
+
+
+def _app(init: bool = False):
+    from . import create_app
+    return create_app({"AUTO_INIT": init})
+
+
+def _instance(init: bool = True):
+    app = _app(init=init)
+    inst = app.extensions["commons"]
+    if not init and not inst.is_initialised():
+        raise click.ClickException("This instance is not initialised yet: run 'commons init'.")
+    return app, inst
+
+
+def _fail(exc: CommonsError) -> None:
+    raise click.ClickException(str(exc))
+
+
+@click.group()
+@click.version_option(package_name="commons-wiki")
+def main() -> None:
+    """Commons: a wiki of practices shared as a knowledge commons.
+
+    The instance folder is COMMONS_HOME (default ./instance)."""
+
+
+@main.command()
+def init() -> None:
+    """Create the instance folder, repository and database, and seed the starter practices
+    (safe to run again)."""
+    inst = _app().extensions["commons"]
+    for line in inst.init() or ["already initialised, nothing to do"]:
+        click.echo(line)
+    click.echo(f"Instance folder: {inst.home}")
+    click.echo("Create the first administrator with:\n"
+               "  commons user add NAME --email you@example.org --role admin")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="gunicorn worker processes")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the wiki with gunicorn (initialising the instance first if needed)."""
+    app = _app()
+    inst = app.extensions["commons"]
+    inst.init()
+    home = str(inst.home)
+    click.echo(f"Commons is running at http://{host}:{port}/  (instance: {home})")
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from .models import User
+        with inst.session() as session:
+            admins = session.scalar(select(func.count()).select_from(User)
+                                    .where(User.role == "admin")) or 0
+    if not admins:
+        click.echo("No administrator yet. In another terminal, run:\n"
+                   f"  COMMONS_HOME={home} commons user add NAME --email you@example.org "
+                   "--role admin")
+    os.environ["COMMONS_HOME"] = home
+    args = [sys.executable, "-m", "gunicorn", "--workers", str(max(1, workers)),
+            "--bind", f"{host}:{port}", "--access-logfile", "-", "commons.wsgi_app:app"]
+    os.execv(sys.executable, args)
+
+
+@main.group()
+def user() -> None:
+    """Manage accounts."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--email", default=None)
+@click.option("--display-name", default=None)
+@click.option("--password", default=None, help="prompted for when omitted")
+@click.option("--role", type=click.Choice(["contributor", "admin"]), default="contributor",
+              show_default=True)
+def user_add(name: str, email: str | None, display_name: str | None, password: str | None,
+             role: str) -> None:
+    """Create an account."""
+    from .services import accounts
+    _app_, inst = _instance()
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with inst.session() as session:
+            accounts.create_user(session, name, password, display_name=display_name,
+                                 email=email, role=role)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Created {role} {name}.")
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password", default=None, help="prompted for when omitted")
+def user_passwd(name: str, password: str | None) -> None:
+    """Set a new password for an account (admin reset)."""
+    from .services import accounts
+    _app_, inst = _instance()
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        with inst.session() as session:
+            accounts.set_password(accounts.require_user(session, name), password)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Password of {name} changed.")
+
+
+@main.group()
+def token() -> None:
+    """Manage API tokens."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--label", default="cli", help="a note to recognise the token by")
+def token_create(name: str, label: str) -> None:
+    """Print a new API token for NAME, alone on stdout."""
+    from .services import accounts
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            value = accounts.create_token(session, accounts.require_user(session, name), label)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(value)
+
+
+@main.group()
+def steward() -> None:
+    """Manage practices' stewards."""
+
+
+@steward.command("add")
+@click.argument("slug")
+@click.argument("username")
+def steward_add(slug: str, username: str) -> None:
+    """Make USERNAME a steward of SLUG (committed to the practice's front matter)."""
+    from .services import editing
+    from .services.instance import SEED_AUTHOR
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            result = editing.add_steward(inst, session, None, slug, username,
+                                         agree_license=True, author=SEED_AUTHOR)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"{username} is a steward of {slug}." if result.changed
+               else f"{username} was already a steward of {slug}.")
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations."""
+    from . import db as database
+    database.upgrade(_app().extensions["commons"].engine)
+    click.echo("Database is up to date.")
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild every derived table from git."""
+    import time
+
+    from .services import catalog
+    _app_, inst = _instance()
+    started = time.perf_counter()
+    with inst.store.lock(), inst.session() as session:
+        count = catalog.rebuild(session, inst.store)
+    click.echo(f"Rebuilt derived data from {count} commits in "
+               f"{time.perf_counter() - started:.1f} s.")
+
+
+@main.command()
+def check() -> None:
+    """Verify that the repository, the database and derived data agree."""
+    from .services import catalog
+    _app_, inst = _instance(init=False)
+    with inst.session() as session:
+        problems = catalog.check(session, inst.store, inst.license)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        sys.exit(1)
+    click.echo("All consistent.", err=True)

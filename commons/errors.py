@@ -1,0 +1,66 @@
+"""Domain errors raised by the services and mapped to HTTP in one place (``web.errors``).
+
+Each carries a stable ``code`` from the API's fixed list, an HTTP status, and a message a person
+can act on. Messages are lazily translated so the same error reads well in French and English.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class CommonsError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: Any = "", **details: Any) -> None:
+        super().__init__(str(message))
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+class Unauthorized(CommonsError):
+    code, status = "unauthorized", 401
+
+
+class Forbidden(CommonsError):
+    code, status = "forbidden", 403
+
+
+class NotFound(CommonsError):
+    code, status = "not_found", 404
+
+
+class PracticeNotFound(NotFound):
+    pass
+
+
+class ValidationError(CommonsError):
+    code, status = "validation", 422
+
+
+class LicenseRequired(CommonsError):
+    code, status = "license_required", 422
+
+
+class Conflict(CommonsError):
+    code, status = "conflict", 409
+
+
+class SlugTaken(Conflict):
+    pass
+
+
+class EditConflict(Conflict):
+    """A stale edit whose three-way merge left conflicts; ``details`` carries both versions and
+    the marked merge so a person can resolve it."""
+
+
+class LockTimeout(CommonsError):
+    code, status = "busy", 503
+
+
+class TooLarge(CommonsError):
+    code, status = "too_large", 413

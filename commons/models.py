@@ -1,0 +1,140 @@
+"""SQLAlchemy models.
+
+Two kinds of table: what git cannot hold (accounts, API tokens) and derived tables rebuilt from git
+by ``commons reindex`` (practice metadata, tags, changes, redirects). Derived rows are a cache of
+the repository, never the other way round.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    email_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    role: Mapped[str] = mapped_column(String(20), default="contributor")
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user",
+                                                    cascade="all, delete-orphan")
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.deleted_at is None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+# ---- derived from git -------------------------------------------------------------------------
+
+class PracticeRecord(Base):
+    """One row per practice file at the head of ``main``."""
+
+    __tablename__ = "practices"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    license: Mapped[str] = mapped_column(String(64), default="")
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    stewards: Mapped[list] = mapped_column(JSON, default=list)
+    translations: Mapped[dict] = mapped_column(JSON, default=dict)
+    forked_from: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    source: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    credits: Mapped[list] = mapped_column(JSON, default=list)
+    authors: Mapped[list] = mapped_column(JSON, default=list)
+    revision: Mapped[str] = mapped_column(String(40))
+    blob_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PracticeTag(Base):
+    __tablename__ = "practice_tags"
+
+    slug: Mapped[str] = mapped_column(ForeignKey("practices.slug", ondelete="CASCADE"),
+                                      primary_key=True)
+    tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
+class ChangeRecord(Base):
+    """One row per (commit, practice) pair: history and recent changes without running git."""
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("ix_changes_slug_time", "slug", "timestamp"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[str] = mapped_column(String(40), index=True)
+    slug: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # create, edit, delete, rename, revert
+    author_name: Mapped[str] = mapped_column(String(200))
+    author_username: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    previous_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+
+
+class Redirect(Base):
+    """Old slug → current slug, from ``Renamed-from`` trailers."""
+
+    __tablename__ = "redirects"
+
+    old_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    new_slug: Mapped[str] = mapped_column(String(80))
+
+
+class State(Base):
+    """Small key/value facts about the derived data, e.g. the head they were built from."""
+
+    __tablename__ = "state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

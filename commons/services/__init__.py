@@ -1,0 +1,1 @@
+"""Plain-Python services: no Flask request objects, callable from tests and the CLI."""

@@ -1,0 +1,321 @@
+"""Derived tables, kept in step with git.
+
+The practice metadata, tags, per-practice change list and rename redirects are a cache of the
+repository: :func:`catch_up` applies any commits the tables have not seen (including commits
+made behind the app's back), :func:`rebuild` throws them away and replays the whole history, and
+:func:`check` reports every way the repository and the tables disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from ..errors import CommonsError, PracticeNotFound
+from ..models import ChangeRecord, PracticeRecord, PracticeTag, Redirect, State, User
+from . import practice as doc
+from .accounts import username_from_email
+from .store import CommitInfo, Store
+
+HEAD_KEY = "head"
+MAILMAP = ".mailmap"
+
+
+def _ts(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def derived_head(session: Session) -> str | None:
+    row = session.get(State, HEAD_KEY)
+    return row.value if row else None
+
+
+def _set_head(session: Session, revision: str) -> None:
+    row = session.get(State, HEAD_KEY)
+    if row is None:
+        session.add(State(key=HEAD_KEY, value=revision))
+    else:
+        row.value = revision
+
+
+def get_record(session: Session, slug: str) -> PracticeRecord:
+    record = session.get(PracticeRecord, slug) if doc.is_valid_slug(slug) else None
+    if record is None:
+        raise PracticeNotFound(f"There is no practice called {slug}.")
+    return record
+
+
+def find_record(session: Session, slug: str) -> tuple[PracticeRecord | None, str | None]:
+    """(record, redirect target): the practice, or where a renamed slug now lives."""
+    if not doc.is_valid_slug(slug):
+        return None, None
+    record = session.get(PracticeRecord, slug)
+    if record is not None:
+        return record, None
+    redirect = session.get(Redirect, slug)
+    return None, (redirect.new_slug if redirect else None)
+
+
+def slug_taken(session: Session, store: Store, slug: str) -> bool:
+    return (session.get(PracticeRecord, slug) is not None
+            or session.get(Redirect, slug) is not None
+            or store.read(doc.path_for(slug)) is not None)
+
+
+def version_at(store: Store, session: Session, slug: str, revision: str
+               ) -> tuple[str, str] | None:
+    """(text, blob id) of a practice at an older revision, following renames back in time."""
+    names = [slug] + list(session.scalars(select(Redirect.old_slug)
+                                          .where(Redirect.new_slug == slug)))
+    for name in names:
+        found = store.read(doc.path_for(name), revision)
+        if found is not None:
+            return found
+    return None
+
+
+# ---- applying commits -----------------------------------------------------------------------------
+
+@dataclass
+class _Mailmap:
+    """Pseudonyms of people who deleted their account (CC BY-SA 4.0 §3(a)(3))."""
+
+    by_email: dict[str, str]
+
+    @classmethod
+    def load(cls, store: Store, revision: str | None = None) -> "_Mailmap":
+        found = store.read(MAILMAP, revision) if store.head() else None
+        mapping: dict[str, str] = {}
+        if found:
+            for line in found[0].splitlines():
+                line = line.strip()
+                if not line or line.startswith("#") or "<" not in line:
+                    continue
+                name, _, rest = line.partition("<")
+                email = rest.split(">", 1)[0].strip().lower()
+                if name.strip():
+                    mapping[email] = name.strip()
+        return cls(mapping)
+
+    def author(self, name: str, email: str) -> tuple[str, str | None]:
+        """(display name, username or None) for a commit's author."""
+        pseudonym = self.by_email.get((email or "").lower())
+        if pseudonym:
+            return pseudonym, None
+        return name, username_from_email(email)
+
+
+def _public_email_users(session: Session) -> dict[str, str]:
+    rows = session.execute(select(User.email, User.username).where(
+        User.email_public.is_(True), User.deleted_at.is_(None))).all()
+    return {email.lower(): username for email, username in rows if email}
+
+
+class _Applier:
+    def __init__(self, session: Session, store: Store) -> None:
+        self.session = session
+        self.store = store
+        self.mailmap = _Mailmap.load(store)
+        self.public_emails = _public_email_users(session)
+
+    def author_of(self, commit: CommitInfo) -> tuple[str, str | None]:
+        name, username = self.mailmap.author(commit.author_name, commit.author_email)
+        if username is None and commit.author_email.lower() not in self.mailmap.by_email:
+            username = self.public_emails.get(commit.author_email.lower())
+        return name, username
+
+    def apply(self, commit: CommitInfo) -> None:
+        trailers = commit.trailers
+        renamed_from = trailers.get("Renamed-from", [None])[0]
+        name, username = self.author_of(commit)
+        when = _ts(commit.timestamp)
+        paths = {path for _, path, _ in commit.changes}
+        if MAILMAP in paths:
+            self.mailmap = _Mailmap.load(self.store, commit.revision)
+            self._apply_mailmap()
+        for status, path, blob in commit.changes:
+            slug = doc.slug_from_path(path)
+            if slug is None:
+                continue
+            if status == "D":
+                if renamed_from == slug:
+                    continue  # handled with the added file
+                self._delete(slug)
+                self._change(commit, slug, "delete", name, username, when)
+                continue
+            record = self.session.get(PracticeRecord, slug)
+            kind = "edit" if record else "create"
+            previous = None
+            if renamed_from and renamed_from != slug and f"practices/{renamed_from}.md" in paths:
+                kind, previous = "rename", renamed_from
+                record = self._rename(renamed_from, slug)
+            elif "Reverts" in trailers:
+                kind = "revert"
+            self._upsert(record, slug, blob, commit, name, username, when)
+            self._change(commit, slug, kind, name, username, when, previous)
+        _set_head(self.session, commit.revision)
+
+    def _delete(self, slug: str) -> None:
+        self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
+        self.session.execute(delete(PracticeRecord).where(PracticeRecord.slug == slug))
+
+    def _rename(self, old: str, new: str) -> PracticeRecord | None:
+        record = self.session.get(PracticeRecord, old)
+        self.session.execute(update(ChangeRecord).where(ChangeRecord.slug == old)
+                             .values(slug=new))
+        self.session.execute(update(Redirect).where(Redirect.new_slug == old)
+                             .values(new_slug=new))
+        self.session.execute(delete(Redirect).where(Redirect.old_slug == new))
+        self.session.merge(Redirect(old_slug=old, new_slug=new))
+        carried = None
+        if record is not None:
+            carried = PracticeRecord(slug=new, authors=list(record.authors or []),
+                                     created_at=record.created_at)
+            self._delete(old)
+            self.session.flush()
+            self.session.add(carried)
+        return carried
+
+    def _upsert(self, record: PracticeRecord | None, slug: str, blob: str, commit: CommitInfo,
+                name: str, username: str | None, when: datetime) -> None:
+        if record is None:
+            record = PracticeRecord(slug=slug, authors=[], created_at=when)
+            self.session.add(record)
+        error = None
+        try:
+            parsed = doc.parse(self.store.read_blob(blob))
+        except (CommonsError, UnicodeDecodeError) as exc:
+            parsed, error = doc.Practice({}, ""), str(exc) or "unreadable"
+        meta = parsed.meta
+        record.title = parsed.title[:200] or slug
+        record.summary = parsed.summary
+        record.language = parsed.language[:8]
+        record.license = parsed.license[:64]
+        record.tags = [t for t in parsed.tags if doc.TAG_RE.match(t)][:40]
+        record.stewards = parsed.stewards
+        record.translations = parsed.translations
+        record.forked_from = meta.get("forked_from") if isinstance(meta.get("forked_from"), dict) else None
+        record.source = meta.get("source") if isinstance(meta.get("source"), dict) else None
+        record.credits = meta.get("credits") if isinstance(meta.get("credits"), list) else []
+        authors = list(record.authors or [])
+        key = username or name
+        if not any((a.get("username") or a.get("name")) == key for a in authors):
+            authors.append({"name": name, "username": username})
+        record.authors = authors
+        record.revision = commit.revision
+        record.blob_id = blob
+        record.updated_at = when
+        record.error = error
+        self.session.flush()
+        self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
+        for tag in record.tags:
+            self.session.add(PracticeTag(slug=slug, tag=tag))
+
+    def _change(self, commit: CommitInfo, slug: str, kind: str, name: str, username: str | None,
+                when: datetime, previous: str | None = None) -> None:
+        self.session.add(ChangeRecord(revision=commit.revision, slug=slug, kind=kind,
+                                      author_name=name[:200], author_username=username,
+                                      timestamp=when, message=commit.subject[:500],
+                                      previous_slug=previous))
+
+    def _apply_mailmap(self) -> None:
+        """Replace deleted accounts' names with their pseudonyms in what was already derived."""
+        gone = {email.split("@")[0]: pseudo for email, pseudo in self.mailmap.by_email.items()
+                if username_from_email(email)}
+        if not gone:
+            return
+        self.session.flush()
+        for username, pseudo in gone.items():
+            self.session.execute(update(ChangeRecord).where(ChangeRecord.author_username == username)
+                                 .values(author_name=pseudo, author_username=None))
+        for record in self.session.scalars(select(PracticeRecord)):
+            authors = record.authors or []
+            if any(a.get("username") in gone for a in authors):
+                record.authors = [{"name": gone[a["username"]], "username": None}
+                                  if a.get("username") in gone else a for a in authors]
+
+
+def apply_commits(session: Session, store: Store, commits: list[CommitInfo]) -> None:
+    applier = _Applier(session, store)
+    for commit in commits:
+        applier.apply(commit)
+
+
+def catch_up(session: Session, store: Store) -> int:
+    """Apply the commits the derived tables have not seen; returns how many. Call with the
+    write lock held, before a write, so derived data always reflects every commit."""
+    head = store.head()
+    seen = derived_head(session)
+    if head is None or head == seen:
+        return 0
+    if seen is None or not store.is_ancestor(seen, head):
+        return rebuild(session, store)
+    commits = store.log_range(seen, head)
+    apply_commits(session, store, commits)
+    return len(commits)
+
+
+def rebuild(session: Session, store: Store) -> int:
+    """Forget every derived row and replay the repository's history."""
+    for model in (PracticeTag, ChangeRecord, Redirect, PracticeRecord):
+        session.execute(delete(model))
+    session.execute(delete(State).where(State.key == HEAD_KEY))
+    session.flush()
+    commits = store.log(reverse=True)
+    applier = _Applier(session, store)
+    applier.mailmap = _Mailmap({})
+    for commit in commits:
+        applier.apply(commit)
+    return len(commits)
+
+
+# ---- check ----------------------------------------------------------------------------------------
+
+def check(session: Session, store: Store, license_id: str) -> list[str]:
+    """Every disagreement between git and the derived data, as ``path@revision: reason``."""
+    from .store import COMMITTER
+
+    problems: list[str] = []
+    head = store.head()
+    if head is None:
+        return ["content@-: the content repository has no commits"]
+    for commit in store.log():
+        touched = [p for _, p, _ in commit.changes if p.startswith(doc.PRACTICES_DIR + "/")]
+        if not touched:
+            continue
+        where = f"{touched[0]}@{commit.revision}"
+        if license_id not in commit.trailers.get("License", []):
+            problems.append(f"{where}: missing 'License: {license_id}' trailer")
+    committers = store._git("log", "--format=%H%x1f%cn%x1f%ce", head).stdout.decode().splitlines()
+    for line in committers:
+        sha, name, email = line.split("\x1f")
+        if (name, email) != COMMITTER:
+            problems.append(f"content@{sha}: commit made outside Commons (committer {name})")
+    files = store.list_files(doc.PRACTICES_DIR)
+    records = {r.slug: r for r in session.scalars(select(PracticeRecord))}
+    for path, blob in sorted(files.items()):
+        slug = doc.slug_from_path(path)
+        if slug is None:
+            problems.append(f"{path}@{head}: not a valid practice file name")
+            continue
+        try:
+            parsed = doc.parse(store.read_blob(blob))
+            if not parsed.title:
+                problems.append(f"{path}@{head}: invalid front matter: no title")
+        except (CommonsError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}@{head}: invalid front matter: {exc}")
+        record = records.pop(slug, None)
+        if record is None:
+            problems.append(f"{path}@{head}: derived data out of date (no row for this practice)")
+        elif record.blob_id != blob:
+            problems.append(f"{path}@{record.revision}: derived data out of date "
+                            f"(row has blob {record.blob_id[:12]}, git has {blob[:12]})")
+    for slug, record in sorted(records.items()):
+        problems.append(f"practices/{slug}.md@{record.revision}: derived data out of date "
+                        "(row for a practice that is not in git)")
+    seen = derived_head(session)
+    if seen != head:
+        problems.append(f"content@{head}: derived data out of date (built from {seen or 'nothing'})")
+    return problems

@@ -1,0 +1,104 @@
+"""The read side: what a page shows, from the derived tables and the render cache only.
+
+A page view must not start a git process or parse Markdown once its HTML is cached; everything
+here reads rows and cached HTML, and resolves what may have changed since (which linked practices
+exist) with one query.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..models import ChangeRecord, PracticeRecord, PracticeTag, Redirect
+from . import render
+from .instance import Instance
+
+
+def existing_slugs(session: Session, slugs: set[str]) -> set[str]:
+    if not slugs:
+        return set()
+    found = set(session.scalars(select(PracticeRecord.slug).where(PracticeRecord.slug.in_(slugs))))
+    found |= set(session.scalars(select(Redirect.old_slug).where(Redirect.old_slug.in_(slugs))))
+    return found
+
+
+def body_html(inst: Instance, session: Session, blob_id: str, practice_url: Callable[[str], str],
+              new_url: Callable[[str], str], missing_label: str) -> str:
+    """Cached, sanitised HTML of a blob, with practice links resolved now."""
+    html = inst.cache.get(blob_id, lambda: _body_of(inst, blob_id))
+    slugs = render.linked_slugs(html)
+    return render.resolve_links(html, existing_slugs(session, slugs), practice_url, new_url,
+                                missing_label)
+
+
+def _body_of(inst: Instance, blob_id: str) -> str:
+    from . import practice as doc
+    return doc.parse(inst.store.read_blob(blob_id)).body
+
+
+def titles(session: Session, slugs: set[str]) -> dict[str, str]:
+    """Titles of the practices among ``slugs`` (following renames)."""
+    if not slugs:
+        return {}
+    redirects = dict(session.execute(select(Redirect.old_slug, Redirect.new_slug)
+                                     .where(Redirect.old_slug.in_(slugs))).all())
+    wanted = set(slugs) | set(redirects.values())
+    rows = dict(session.execute(select(PracticeRecord.slug, PracticeRecord.title)
+                                .where(PracticeRecord.slug.in_(wanted))).all())
+    return {s: rows[redirects.get(s, s)] for s in slugs if redirects.get(s, s) in rows}
+
+
+def recent_practices(session: Session, limit: int = 20) -> list[PracticeRecord]:
+    return list(session.scalars(select(PracticeRecord).order_by(
+        PracticeRecord.updated_at.desc(), PracticeRecord.slug).limit(limit)))
+
+
+def list_practices(session: Session, page: int, per_page: int,
+                   tag: str | None = None) -> tuple[int, list[PracticeRecord]]:
+    query = select(PracticeRecord)
+    count = select(func.count()).select_from(PracticeRecord)
+    if tag:
+        query = query.join(PracticeTag).where(PracticeTag.tag == tag)
+        count = select(func.count()).select_from(PracticeTag).where(PracticeTag.tag == tag)
+    total = session.scalar(count) or 0
+    rows = session.scalars(query.order_by(PracticeRecord.title, PracticeRecord.slug)
+                           .offset((page - 1) * per_page).limit(per_page))
+    return total, list(rows)
+
+
+def popular_tags(session: Session, limit: int = 30) -> list[tuple[str, int]]:
+    rows = session.execute(select(PracticeTag.tag, func.count()).group_by(PracticeTag.tag)
+                           .order_by(func.count().desc(), PracticeTag.tag).limit(limit))
+    return [(tag, n) for tag, n in rows]
+
+
+def history(session: Session, slug: str, page: int, per_page: int
+            ) -> tuple[int, list[ChangeRecord]]:
+    total = session.scalar(select(func.count()).select_from(ChangeRecord)
+                           .where(ChangeRecord.slug == slug)) or 0
+    rows = session.scalars(select(ChangeRecord).where(ChangeRecord.slug == slug)
+                           .order_by(ChangeRecord.timestamp.desc(), ChangeRecord.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return total, list(rows)
+
+
+def recent_changes(session: Session, page: int, per_page: int, username: str | None = None
+                   ) -> tuple[int, list[ChangeRecord]]:
+    where = [ChangeRecord.author_username == username] if username else []
+    total = session.scalar(select(func.count()).select_from(ChangeRecord).where(*where)) or 0
+    rows = session.scalars(select(ChangeRecord).where(*where)
+                           .order_by(ChangeRecord.timestamp.desc(), ChangeRecord.id.desc())
+                           .offset((page - 1) * per_page).limit(per_page))
+    return total, list(rows)
+
+
+def practices_of(session: Session, username: str) -> list[PracticeRecord]:
+    """Practices a contributor stewards or wrote (JSON columns are filtered in Python to keep
+    the SQL portable between SQLite and PostgreSQL)."""
+    slugs = set(session.scalars(select(ChangeRecord.slug).where(
+        ChangeRecord.author_username == username).distinct()))
+    rows = session.scalars(select(PracticeRecord).where(PracticeRecord.slug.in_(slugs))) \
+        if slugs else []
+    return sorted(rows, key=lambda r: r.title.lower())

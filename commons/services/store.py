@@ -1,0 +1,342 @@
+"""The only door to git.
+
+Reads go through GitPython's persistent ``git cat-file`` (no git process per read); writes are
+git plumbing on a temporary index (no working tree to drift), serialised across processes by a
+file lock, and published with a compare-and-swap ``update-ref`` so a writer that lost a race can
+never overwrite a commit it did not see. Every git call gets explicit identities and no user or
+system git configuration.
+"""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping
+
+import git
+from gitdb.exc import BadName, BadObject
+
+from ..errors import LockTimeout, NotFound, ValidationError
+
+BRANCH = "main"
+REF = f"refs/heads/{BRANCH}"
+REVISION_RE = re.compile(r"^[0-9a-f]{7,40}$")
+TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.+)$")
+COMMITTER = ("Commons", "commons@users.noreply.commons")
+
+
+@dataclass(frozen=True)
+class Identity:
+    name: str
+    email: str
+
+
+@dataclass
+class CommitInfo:
+    revision: str
+    author_name: str
+    author_email: str
+    timestamp: int
+    message: str
+    parents: list[str] = field(default_factory=list)
+    # (status A/M/D, path, new blob id or None when deleted)
+    changes: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+    @property
+    def trailers(self) -> dict[str, list[str]]:
+        return parse_trailers(self.message)
+
+
+def parse_trailers(message: str) -> dict[str, list[str]]:
+    """Trailers of the message's last paragraph (``Key: value`` lines), as git defines them."""
+    paragraphs = message.strip().split("\n\n")
+    if len(paragraphs) < 2:
+        return {}
+    result: dict[str, list[str]] = {}
+    for line in paragraphs[-1].splitlines():
+        match = TRAILER_RE.match(line.strip())
+        if not match:
+            return {}
+        result.setdefault(match.group(1), []).append(match.group(2).strip())
+    return result
+
+
+def format_message(message: str, trailers: list[tuple[str, str]]) -> str:
+    text = message.strip() or "Update"
+    if trailers:
+        text += "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers)
+    return text + "\n"
+
+
+def validate_revision(revision: object) -> str:
+    if not isinstance(revision, str) or not REVISION_RE.match(revision):
+        raise ValidationError("A revision is a commit id: 7 to 40 lowercase hexadecimal "
+                              "characters.", field="revision")
+    return revision
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike, timeout: float) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path``, giving up after ``timeout`` seconds rather than
+    letting writers pile up."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockTimeout("The commons is busy saving other changes; "
+                                      "please try again in a moment.") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+class Store:
+    """A bare content repository with one branch, ``main``."""
+
+    def __init__(self, path: str | os.PathLike, lock_file: str | os.PathLike | None = None,
+                 lock_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.lock_file = Path(lock_file) if lock_file else self.path / "commons-write.lock"
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+
+    # -- set-up -----------------------------------------------------------------------------
+    def exists(self) -> bool:
+        return (self.path / "HEAD").exists()
+
+    def init(self) -> None:
+        """Create the bare repository if missing (idempotent)."""
+        if self.exists():
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._git("init", "--bare", "--quiet", f"--initial-branch={BRANCH}", str(self.path),
+                  cwd=self.path.parent)
+
+    @property
+    def repo(self) -> git.Repo:
+        """GitPython reads objects through one long-lived ``git cat-file --batch`` per thread
+        (the process is not shareable between threads)."""
+        repo = getattr(self._local, "repo", None)
+        if repo is None:
+            repo = self._local.repo = git.Repo(self.path)
+        return repo
+
+    # -- running git ------------------------------------------------------------------------
+    def _env(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        env.update({
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0",
+            "LC_ALL": "C",
+            "GIT_COMMITTER_NAME": COMMITTER[0],
+            "GIT_COMMITTER_EMAIL": COMMITTER[1],
+        })
+        if extra:
+            env.update(extra)
+        return env
+
+    def _git(self, *args: str, input: bytes | None = None, env: Mapping[str, str] | None = None,
+             cwd: str | os.PathLike | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        cmd = ["git"]
+        if cwd is None:
+            cmd += ["--git-dir", str(self.path)]
+        proc = subprocess.run(cmd + list(args), input=input, capture_output=True,
+                              env=self._env(env), cwd=cwd or self.path)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace')}")
+        return proc
+
+    # -- the write lock ---------------------------------------------------------------------
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Serialise writers across threads and processes."""
+        return file_lock(self.lock_file, self.lock_timeout)
+
+    # -- reading ----------------------------------------------------------------------------
+    def head(self) -> str | None:
+        """The commit id at the tip of ``main``, or None for an empty repository."""
+        ref = self.path / REF
+        if ref.exists():
+            return ref.read_text().strip() or None
+        packed = self.path / "packed-refs"
+        if packed.exists():
+            for line in packed.read_text().splitlines():
+                if line.endswith(" " + REF):
+                    return line.split(" ", 1)[0]
+        return None
+
+    def _commit(self, revision: str) -> git.Commit:
+        validate_revision(revision)
+        try:
+            obj = self.repo.rev_parse(revision)
+        except (BadName, BadObject, ValueError):
+            obj = None
+        if not isinstance(obj, git.Commit):
+            raise NotFound(f"No revision {revision} in the commons.")
+        return obj
+
+    def resolve(self, revision: str) -> str:
+        """Full commit id of a (possibly abbreviated) revision."""
+        return self._commit(revision).hexsha
+
+    def read(self, path: str, revision: str | None = None) -> tuple[str, str] | None:
+        """(text, blob id) of ``path`` at ``revision`` (default: head), or None if absent."""
+        rev = revision or self.head()
+        if rev is None:
+            return None
+        tree = self._commit(rev).tree
+        try:
+            blob = tree / path
+        except KeyError:
+            return None
+        return blob.data_stream.read().decode("utf-8"), blob.hexsha
+
+    def read_blob(self, blob_id: str) -> str:
+        return self.repo.odb.stream(bytes.fromhex(blob_id)).read().decode("utf-8")
+
+    def list_files(self, directory: str, revision: str | None = None) -> dict[str, str]:
+        """{path: blob id} of the files directly in ``directory``."""
+        rev = revision or self.head()
+        if rev is None:
+            return {}
+        try:
+            tree = self._commit(rev).tree / directory
+        except KeyError:
+            return {}
+        return {f"{directory}/{b.name}": b.hexsha for b in tree.blobs}
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        return self._git("merge-base", "--is-ancestor", ancestor, descendant,
+                         check=False).returncode == 0
+
+    # -- writing ----------------------------------------------------------------------------
+    def commit(self, changes: Mapping[str, str | None], *, author: Identity, message: str,
+               trailers: list[tuple[str, str]] = (), expected_head: str | None = None,
+               when: int | None = None) -> str | None:
+        """Commit ``changes`` ({path: new text, or None to delete}) on top of ``main``.
+
+        Must be called with the lock held. Returns the new commit id, or None when the changes
+        leave the tree as it was (no empty commits). ``expected_head`` guards against a head that
+        moved under the caller.
+        """
+        parent = self.head()
+        if expected_head is not None and parent != expected_head:
+            raise RuntimeError("main moved while the write lock was held")
+        with tempfile.TemporaryDirectory(prefix="commons-index-") as tmp:
+            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
+            if parent:
+                self._git("read-tree", parent, env=env)
+            else:
+                self._git("read-tree", "--empty", env=env)
+            lines = []
+            for path, text in changes.items():
+                if text is None:
+                    lines.append(f"0 {'0' * 40}\t{path}")
+                else:
+                    blob = self._git("hash-object", "-w", "--stdin",
+                                     input=text.encode("utf-8")).stdout.decode().strip()
+                    lines.append(f"100644 {blob}\t{path}")
+            self._git("update-index", "--index-info", input=("\n".join(lines) + "\n").encode(),
+                      env=env)
+            tree = self._git("write-tree", env=env).stdout.decode().strip()
+        if parent and tree == self._commit(parent).tree.hexsha:
+            return None
+        date = f"{when or int(time.time())} +0000"
+        ident = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+                 "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        args = ["commit-tree", tree] + (["-p", parent] if parent else [])
+        new = self._git(*args, "-F", "-", input=format_message(message, list(trailers)).encode(),
+                        env=ident).stdout.decode().strip()
+        self._git("update-ref", REF, new, parent or "0" * 40)
+        return new
+
+    # -- history ----------------------------------------------------------------------------
+    def log(self, *paths: str, revision: str | None = None, max_count: int | None = None,
+            reverse: bool = False) -> list[CommitInfo]:
+        """Commits reachable from ``revision`` (default head), newest first, with the files
+        each changed. Parsed from NUL/record-separated output, never from prose."""
+        rev = revision or self.head()
+        if rev is None:
+            return []
+        args = ["log", "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%P%x1f%B%x1f", "-z", "--raw",
+                "--no-abbrev", "--no-renames"]
+        if max_count:
+            args.append(f"--max-count={int(max_count)}")
+        if reverse:
+            args.append("--reverse")
+        args += [rev, "--"] + list(paths)
+        return self._parse_log(self._git(*args).stdout.decode("utf-8", errors="replace"))
+
+    def log_range(self, since: str, until: str) -> list[CommitInfo]:
+        """Commits in ``since..until``, oldest first."""
+        args = ["log", "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%P%x1f%B%x1f", "-z", "--raw",
+                "--no-abbrev", "--no-renames", "--reverse", f"{since}..{until}", "--"]
+        return self._parse_log(self._git(*args).stdout.decode("utf-8", errors="replace"))
+
+    @staticmethod
+    def _parse_log(out: str) -> list[CommitInfo]:
+        commits = []
+        for record in out.split("\x1e")[1:]:
+            sha, name, email, ts, parents, body, rest = record.split("\x1f", 6)
+            items = [x.strip("\n") for x in rest.split("\x00")]
+            items = [x for x in items if x]
+            changes = []
+            # --raw -z: ":<old mode> <new mode> <old blob> <new blob> <status>\0<path>\0"
+            for i in range(0, len(items) - 1, 2):
+                fields = items[i].lstrip(":").split()
+                if len(fields) < 5:
+                    continue
+                status, blob = fields[4][0], fields[3]
+                changes.append((status, items[i + 1], None if status == "D" else blob))
+            commits.append(CommitInfo(sha, name, email, int(ts), body.rstrip("\n"),
+                                      parents.split(), changes))
+        return commits
+
+    def diff(self, old: str, new: str, path: str, new_path: str | None = None) -> str:
+        """Unified diff text of one file between two revisions."""
+        args = ["diff", "--no-color", "--no-ext-diff", f"{old}:{path}", f"{new}:{new_path or path}"]
+        return self._git(*args, check=False).stdout.decode("utf-8", errors="replace")
+
+    def merge_texts(self, base: str, ours: str, theirs: str,
+                    labels: tuple[str, str, str] = ("current", "base", "yours")) -> tuple[str, bool]:
+        """Three-way merge with ``git merge-file``: (merged text, clean?)."""
+        with tempfile.TemporaryDirectory(prefix="commons-merge-") as tmp:
+            files = []
+            for name, text in (("ours", ours), ("base", base), ("theirs", theirs)):
+                p = os.path.join(tmp, name)
+                with open(p, "w", encoding="utf-8", newline="") as fh:
+                    fh.write(text)
+                files.append(p)
+            proc = subprocess.run(
+                ["git", "merge-file", "-p", "-L", labels[0], "-L", labels[1], "-L", labels[2],
+                 *files], capture_output=True, env=self._env(), cwd=tmp)
+            if proc.returncode < 0 or proc.returncode > 127:
+                raise RuntimeError(proc.stderr.decode(errors="replace"))
+            return proc.stdout.decode("utf-8"), proc.returncode == 0

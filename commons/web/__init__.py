@@ -1,0 +1,74 @@
+"""The web face: blueprints of thin views over the services, and the extensions they share."""
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+
+from ..models import User
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """An explicit choice (remembered in the session or the account) wins over Accept-Language."""
+    from flask import current_app
+    from flask_login import current_user
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return chosen
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"]
+
+
+def atom_date(value) -> str:
+    from datetime import datetime, timezone
+    value = value or datetime.now(timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def register(app: Flask) -> None:
+    from . import accounts, api, errors, history, practices
+    from .base import close_db, db, template_globals
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        if not user_id.isdigit():
+            return None
+        user = db().get(User, int(user_id))
+        return user if user is not None and user.is_active else None
+
+    app.teardown_appcontext(close_db)
+    app.add_template_filter(atom_date, "atom_date")
+    app.context_processor(template_globals)
+    for module in (practices, history, accounts):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp)
+    csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
+    errors.register(app)
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
+            "script-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+        if "lang" in g:
+            response.headers.setdefault("Content-Language", g.lang)
+        return response

@@ -1,0 +1,223 @@
+"""JSON API under /api/v1: the same services as the web pages, bearer tokens only."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request, url_for
+
+from ..errors import NotFound, Unauthorized, ValidationError
+from ..models import ChangeRecord, PracticeRecord
+from ..services import accounts, catalog, diffs, editing, reading
+from ..services import practice as doc
+from ..services.render import render_markdown
+from ..services.store import validate_revision
+from .base import db, instance, paging
+from .openapi import spec
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def authenticate() -> None:
+    """``Authorization: Bearer <token>``; cookies are ignored, so no CSRF can ride on them."""
+    g.api_user = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send your API token as 'Authorization: Bearer <token>'.")
+        g.api_user = accounts.user_for_token(db(), token.strip())
+        if g.api_user is None:
+            raise Unauthorized("This API token is not valid.")
+        db().commit()  # last_used_at
+
+
+def body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("Send a JSON object with Content-Type: application/json.")
+    return data
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def summary_of(r: PracticeRecord) -> dict[str, Any]:
+    return {"slug": r.slug, "title": r.title, "summary": r.summary, "language": r.language,
+            "tags": r.tags, "license": r.license, "revision": r.revision,
+            "updated": iso(r.updated_at)}
+
+
+def practice_json(record: PracticeRecord, text: str | None = None, revision: str | None = None
+                  ) -> dict[str, Any]:
+    """A practice as the API shows it; ``text`` and ``revision`` for an older version."""
+    inst = instance()
+    if text is None:
+        text = inst.store.read_blob(record.blob_id)
+        parsed = doc.parse(text)
+        html = inst.cache.get(record.blob_id, lambda: parsed.body)
+    else:
+        parsed = doc.parse(text)
+        html = render_markdown(parsed.body)
+    meta = parsed.meta
+    data = summary_of(record)
+    data.update({
+        "title": parsed.title, "summary": parsed.summary, "language": parsed.language,
+        "tags": parsed.tags, "license": parsed.license, "stewards": parsed.stewards,
+        "body": parsed.body, "html": html, "revision": revision or record.revision,
+        "authors": [{"username": a.get("username"), "name": a.get("name")}
+                    for a in record.authors or []],
+        "translations": parsed.translations,
+        "forked_from": meta.get("forked_from"), "credits": meta.get("credits") or [],
+        "source": meta.get("source"),
+    })
+    return data
+
+
+def change_json(c: ChangeRecord) -> dict[str, Any]:
+    return {"revision": c.revision, "slug": c.slug, "kind": c.kind, "message": c.message,
+            "date": iso(c.timestamp),
+            "author": {"username": c.author_username, "name": c.author_name}}
+
+
+def page_of(key: str, total: int, page: int, per_page: int, items: list) -> dict[str, Any]:
+    return {"total": total, "page": page, "per_page": per_page, key: items}
+
+
+def record_or_404(slug: str) -> PracticeRecord:
+    record, moved = catalog.find_record(db(), slug)
+    if record is None and moved:
+        record = catalog.get_record(db(), moved)
+    if record is None:
+        raise NotFound(f"There is no practice called {slug}.")
+    return record
+
+
+def saved(result: editing.SaveResult, status: int = 200):
+    data = practice_json(result.record)
+    data["merged"] = result.merged
+    data["changed"] = result.changed
+    response = jsonify(data)
+    response.status_code = status
+    response.headers["ETag"] = f'"{result.record.revision}"'
+    if status == 201:
+        response.headers["Location"] = url_for("api.get_practice", slug=result.record.slug)
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(spec())
+
+
+@bp.get("/practices")
+def list_practices():
+    page, per_page = paging()
+    tag = request.args.get("tag")
+    total, rows = reading.list_practices(db(), page, per_page, tag=tag)
+    return jsonify(page_of("practices", total, page, per_page, [summary_of(r) for r in rows]))
+
+
+@bp.post("/practices")
+def create_practice():
+    data = body()
+    result = editing.create_practice(
+        instance(), db(), g.api_user, title=data.get("title"), body=data.get("body"),
+        summary=data.get("summary"), language=data.get("language") or "en",
+        tags=data.get("tags"), slug=data.get("slug"), message=data.get("message"),
+        agree_license=data.get("agree_license"))
+    return saved(result, 201)
+
+
+@bp.get("/practices/<slug>")
+def get_practice(slug: str):
+    record = record_or_404(slug)
+    revision = request.args.get("revision")
+    if revision:
+        validate_revision(revision)
+        full = instance().store.resolve(revision)
+        found = catalog.version_at(instance().store, db(), record.slug, full)
+        if found is None:
+            raise NotFound(f"This practice did not exist at revision {revision}.")
+        response = jsonify(practice_json(record, found[0], full))
+        response.headers["ETag"] = f'"{full}"'
+        return response
+    response = jsonify(practice_json(record))
+    response.headers["ETag"] = f'"{record.revision}"'
+    return response
+
+
+@bp.put("/practices/<slug>")
+def update_practice(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    result = editing.update_practice(
+        instance(), db(), g.api_user, record.slug, base_revision=data.get("base_revision"),
+        title=data.get("title"), body=data.get("body"), summary=data.get("summary"),
+        language=data.get("language"), tags=data.get("tags"), message=data.get("message"),
+        agree_license=data.get("agree_license"), license=data.get("license"))
+    return saved(result)
+
+
+@bp.get("/practices/<slug>/history")
+def practice_history(slug: str):
+    record = record_or_404(slug)
+    page, per_page = paging()
+    total, rows = reading.history(db(), record.slug, page, per_page)
+    return jsonify(page_of("history", total, page, per_page, [change_json(c) for c in rows]))
+
+
+@bp.get("/practices/<slug>/diff")
+def practice_diff(slug: str):
+    record = record_or_404(slug)
+    old, new = request.args.get("from"), request.args.get("to") or record.revision
+    if not old:
+        raise ValidationError("Give the revisions to compare: ?from=<revision>&to=<revision>.")
+    texts = []
+    for rev in (old, new):
+        validate_revision(rev)
+        found = catalog.version_at(instance().store, db(), record.slug,
+                                   instance().store.resolve(rev))
+        if found is None:
+            raise NotFound(f"This practice did not exist at revision {rev}.")
+        texts.append(found[0])
+    text = diffs.unified(texts[0], texts[1], f"a/{record.slug}.md@{old}",
+                         f"b/{record.slug}.md@{new}")
+    return text, 200, {"Content-Type": "text/x-diff; charset=utf-8"}
+
+
+@bp.post("/practices/<slug>/revert")
+def revert_practice(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return saved(editing.revert_practice(instance(), db(), g.api_user, record.slug,
+                                         revision=data.get("revision"),
+                                         message=data.get("message"),
+                                         agree_license=data.get("agree_license")))
+
+
+@bp.post("/practices/<slug>/rename")
+def rename_practice(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return saved(editing.rename_practice(instance(), db(), g.api_user, record.slug,
+                                         new_slug=data.get("slug"), message=data.get("message"),
+                                         agree_license=data.get("agree_license")))
+
+
+@bp.post("/practices/<slug>/stewards")
+def add_steward(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return saved(editing.add_steward(instance(), db(), g.api_user, record.slug,
+                                     data.get("username"),
+                                     agree_license=data.get("agree_license")))
+
+
+@bp.get("/changes")
+def changes():
+    page, per_page = paging()
+    total, rows = reading.recent_changes(db(), page, per_page)
+    return jsonify(page_of("changes", total, page, per_page, [change_json(c) for c in rows]))

@@ -1,0 +1,64 @@
+"""What every view shares: the request's database session, the instance, paging, template
+globals."""
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, g, request, url_for
+from flask_babel import get_locale
+from sqlalchemy.orm import Session
+
+from ..services.instance import Instance
+
+
+def instance() -> Instance:
+    return current_app.extensions["commons"]
+
+
+def db() -> Session:
+    """One database session per request, closed at teardown."""
+    if "db" not in g:
+        g.db = instance().sessions()
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    session = g.pop("db", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def paging(default: int | None = None, maximum: int = 100) -> tuple[int, int]:
+    """``?page=&per_page=``, clamped: page ≥ 1, 1 ≤ per_page ≤ 100."""
+    from ..errors import ValidationError
+
+    default = default or int(current_app.config.get("PER_PAGE", 50))
+    try:
+        page = int(request.args.get("page", 1))
+        per_page = int(request.args.get("per_page", default))
+    except ValueError:
+        raise ValidationError("page and per_page must be whole numbers.") from None
+    if page < 1 or per_page < 1:
+        raise ValidationError("page and per_page start at 1.")
+    return page, min(per_page, maximum)
+
+
+def safe_next(target: str | None, fallback: str = "practices.home") -> str:
+    """Only same-site paths are followed after sign-in or a language switch."""
+    if target and target.startswith("/") and not target.startswith("//") \
+            and not urlsplit(target).netloc and "\\" not in target:
+        return target
+    return url_for(fallback)
+
+
+def template_globals() -> dict[str, Any]:
+    lang = str(get_locale() or "en")
+    g.lang = lang
+    return {
+        "ui_lang": lang,
+        "languages": current_app.config["LANGUAGES"],
+        "site_license": instance().license,
+        "base_url": current_app.config["COMMONS_BASE_URL"].rstrip("/"),
+    }

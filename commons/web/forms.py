@@ -1,0 +1,73 @@
+"""Web forms (Flask-WTF: CSRF on every one). Validation of meaning lives in the services; these
+only shape the input."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Length, Optional
+
+LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+
+
+class LicenseMixin:
+    agree_license = BooleanField(_l("I release my contribution under CC BY-SA 4.0"))
+
+
+class PracticeForm(LicenseMixin, FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    slug = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=80)])
+    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    tags = StringField(_l("Tags (comma-separated)"), validators=[Optional(), Length(max=1000)])
+    body = TextAreaField(_l("Practice (Markdown)"))
+    message = StringField(_l("Describe your change"), validators=[Optional(), Length(max=500)])
+    base_revision = HiddenField()
+
+
+class RevertForm(LicenseMixin, FlaskForm):
+    revision = HiddenField(validators=[DataRequired()])
+
+
+class RenameForm(LicenseMixin, FlaskForm):
+    new_slug = StringField(_l("New address"), validators=[DataRequired(), Length(max=80)])
+
+
+class StewardForm(LicenseMixin, FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
+    password = PasswordField(_l("Password"), validators=[DataRequired()])
+    remember = BooleanField(_l("Keep me signed in"))
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
+    display_name = StringField(_l("Display name"), validators=[Optional(), Length(max=100)])
+    email = StringField(_l("Email (optional, never shown unless you choose)"),
+                        validators=[Optional(), Length(max=254)])
+    password = PasswordField(_l("Password (at least 8 characters)"), validators=[DataRequired()])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
+    email_public = BooleanField(_l("Sign my contributions with my email address"))
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired()])
+
+
+class DeleteAccountForm(FlaskForm):
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
+    confirm = BooleanField(_l("I understand my account will be deleted and my contributions "
+                              "will stay, credited to a pseudonym"),
+                           validators=[DataRequired()])
+
+
+class EmptyForm(FlaskForm):
+    """A form with nothing but its CSRF token (sign-out)."""

@@ -1,0 +1,222 @@
+"""Practice pages: home, reading, the Markdown download, creating and editing, tags."""
+from __future__ import annotations
+
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..errors import CommonsError, EditConflict
+from ..services import accounts, catalog, editing, reading
+from ..services import practice as doc
+from .base import db, instance, paging
+from .forms import PracticeForm, RenameForm, StewardForm
+
+bp = Blueprint("practices", __name__)
+
+
+def user_or_none():
+    return current_user if current_user.is_authenticated else None
+
+
+def body_html(blob_id: str) -> str:
+    return reading.body_html(
+        instance(), db(), blob_id,
+        practice_url=lambda s: url_for("practices.show", slug=s),
+        new_url=lambda s: url_for("practices.new", slug=s),
+        missing_label=_("This practice does not exist yet: create it"))
+
+
+def load(slug: str):
+    """The record for ``slug``, or a redirect response for a renamed one, or 404."""
+    record, moved_to = catalog.find_record(db(), slug)
+    if record is None and moved_to:
+        return None, redirect(request.path.replace(f"/p/{slug}", f"/p/{moved_to}", 1), 301)
+    if record is None:
+        abort(404)
+    return record, None
+
+
+@bp.get("/")
+def home():
+    session = db()
+    return render_template("home.html", recent=reading.recent_practices(session, 12),
+                           tags=reading.popular_tags(session),
+                           changes=reading.recent_changes(session, 1, 8)[1])
+
+
+@bp.get("/p/<slug>")
+def show(slug: str):
+    record, moved = load(slug)
+    if moved:
+        return moved
+    session = db()
+    linked = set(record.translations.values())
+    return render_template(
+        "practice.html", record=record, html=body_html(record.blob_id),
+        translation_titles=reading.titles(session, linked),
+        can_edit=accounts.can_edit(user_or_none(), record),
+        rename_form=RenameForm(), steward_form=StewardForm())
+
+
+@bp.get("/p/<slug>.md")
+def download(slug: str):
+    record, moved = load(slug)
+    if moved:
+        return moved
+    text = instance().store.read_blob(record.blob_id)
+    return Response(text, mimetype="text/markdown; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{record.slug}.md"'})
+
+
+@bp.get("/tags/<tag>")
+def tag(tag: str):
+    if not doc.TAG_RE.match(tag):
+        abort(404)
+    page, per_page = paging()
+    total, rows = reading.list_practices(db(), page, per_page, tag=tag)
+    return render_template("tag.html", tag=tag, practices=rows, total=total, page=page,
+                           per_page=per_page)
+
+
+@bp.get("/practices")
+def index():
+    page, per_page = paging()
+    total, rows = reading.list_practices(db(), page, per_page)
+    return render_template("tag.html", tag=None, practices=rows, total=total, page=page,
+                           per_page=per_page)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = PracticeForm()
+    if request.method == "GET":
+        lang = request.args.get("language") or str(_ui_lang())
+        form.language.data = lang if lang in dict(form.language.choices) else "en"
+        form.body.data = doc.template_body(form.language.data)
+        wanted = request.args.get("slug", "")
+        if doc.is_valid_slug(wanted):
+            form.slug.data = wanted
+            form.title.data = wanted.replace("-", " ").capitalize()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = editing.create_practice(
+                instance(), db(), current_user, title=form.title.data, body=form.body.data,
+                summary=form.summary.data, language=form.language.data, tags=form.tags.data,
+                slug=form.slug.data or None, message=form.message.data,
+                agree_license=bool(form.agree_license.data))
+        except CommonsError as exc:
+            error = exc
+        else:
+            flash(_("Practice created."), "success")
+            return redirect(url_for("practices.show", slug=result.record.slug))
+    return _form_page(form, None, error)
+
+
+def _ui_lang():
+    from flask_babel import get_locale
+    return get_locale() or "en"
+
+
+def _form_page(form, record, error, conflict=None):
+    status = 200
+    message = None
+    if error is not None:
+        status = error.status
+        message = _(str(error.message))
+    elif request.method == "POST" and form.errors:
+        status = 422
+        message = _("Please correct the highlighted fields.")
+    return render_template("edit.html", form=form, record=record, error=message,
+                           conflict=conflict), status
+
+
+@bp.route("/p/<slug>/edit", methods=["GET", "POST"])
+@login_required
+def edit(slug: str):
+    record, moved = load(slug)
+    if moved:
+        return moved
+    accounts.require_editor(current_user, record)
+    form = PracticeForm()
+    if request.method == "GET":
+        current = doc.parse(instance().store.read_blob(record.blob_id))
+        form.title.data = current.title
+        form.summary.data = current.summary
+        form.language.data = current.language
+        form.tags.data = ", ".join(current.tags)
+        form.body.data = current.body
+        form.base_revision.data = record.revision
+        return _form_page(form, record, None)
+    error = conflict = None
+    if form.validate_on_submit():
+        try:
+            result = editing.update_practice(
+                instance(), db(), current_user, slug, base_revision=form.base_revision.data,
+                title=form.title.data, body=form.body.data, summary=form.summary.data,
+                language=form.language.data, tags=form.tags.data, message=form.message.data,
+                agree_license=bool(form.agree_license.data))
+        except EditConflict as exc:
+            error, conflict = exc, _conflict_view(exc, form)
+        except CommonsError as exc:
+            error = exc
+        else:
+            if not result.changed:
+                flash(_("Nothing changed, so nothing was saved."), "info")
+            elif result.merged:
+                flash(_("Saved. Someone else had changed this practice meanwhile; both changes "
+                        "were merged."), "success")
+            else:
+                flash(_("Saved."), "success")
+            return redirect(url_for("practices.show", slug=result.record.slug))
+    return _form_page(form, record, error, conflict)
+
+
+def _conflict_view(exc: EditConflict, form: PracticeForm) -> dict:
+    """Both versions and the marked merge; the editor gets the marked body and the new base, so
+    resolving the markers and saving again goes through."""
+    details = exc.details
+    try:
+        form.body.data = doc.parse(details["merged_with_markers"]).body
+    except CommonsError:
+        form.body.data = doc.parse(details["yours"]).body
+    form.base_revision.data = details["current_revision"]
+    return details
+
+
+@bp.post("/p/<slug>/rename")
+@login_required
+def rename(slug: str):
+    form = RenameForm()
+    if not form.validate_on_submit():
+        abort(400)
+    result = editing.rename_practice(instance(), db(), current_user, slug,
+                                     new_slug=form.new_slug.data.strip(),
+                                     agree_license=bool(form.agree_license.data))
+    flash(_("Practice renamed; the old address redirects here."), "success")
+    return redirect(url_for("practices.show", slug=result.record.slug))
+
+
+@bp.post("/p/<slug>/stewards")
+@login_required
+def add_steward(slug: str):
+    form = StewardForm()
+    if not form.validate_on_submit():
+        abort(400)
+    editing.add_steward(instance(), db(), current_user, slug, form.username.data.strip(),
+                        agree_license=bool(form.agree_license.data))
+    flash(_("Steward added."), "success")
+    return redirect(url_for("practices.show", slug=slug))
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """The server's own renderer, for the editor's live preview (session + CSRF)."""
+    from ..services.render import render_markdown
+    text = request.form.get("body", "")
+    if len(text) > doc.BODY_MAX:
+        abort(413)
+    return Response(render_markdown(text), mimetype="text/html")
