@@ -22,6 +22,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(home)
 
+    if app.config.get("PASSWORD_HASH_PROFILE") == "cheapest":
+        from .services.accounts import use_cheap_hashing
+        use_cheap_hashing()
+
     from .services.instance import Instance
     instance = Instance(app.config)
     if app.config.get("AUTO_INIT", True):

@@ -1,7 +1,9 @@
 """Domain errors raised by the services and mapped to HTTP in one place (``web.errors``).
 
 Each carries a stable ``code`` from the API's fixed list, an HTTP status, and a message a person
-can act on. Messages are lazily translated so the same error reads well in French and English.
+can act on. The message is a msgid with ``%(name)s`` placeholders, translated when it is read, so
+the same error reads well in French and English (Babel extracts the first argument of each
+error class; see ``babel.cfg``).
 """
 from __future__ import annotations
 
@@ -12,13 +14,22 @@ class CommonsError(Exception):
     code = "error"
     status = 400
 
-    def __init__(self, message: Any = "", **details: Any) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.details = details
+    def __init__(self, msgid: str = "", *, field: str | None = None,
+                 details: dict[str, Any] | None = None, **params: Any) -> None:
+        super().__init__(msgid % params if params else msgid)
+        self.msgid = msgid
+        self.params = params
+        self.field = field
+        self.details = details or {}
+
+    @property
+    def message(self) -> str:
+        """The message in the current request's language (English outside a request)."""
+        from flask_babel import gettext
+        return gettext(self.msgid, **self.params) if self.msgid else ""
 
     def __str__(self) -> str:
-        return str(self.message)
+        return self.msgid % self.params if self.params else self.msgid
 
 
 class Unauthorized(CommonsError):

@@ -33,7 +33,8 @@ def home(seeded_home, tmp_path) -> Path:
 
 def make_app(home: Path, **extra):
     config = {"COMMONS_HOME": str(home), "SECRET_KEY": "test", "TESTING": True,
-              "WTF_CSRF_ENABLED": False, "COMMONS_BASE_URL": "http://commons.test"}
+              "WTF_CSRF_ENABLED": False, "COMMONS_BASE_URL": "http://commons.test",
+              "PASSWORD_HASH_PROFILE": "cheapest"}
     config.update(extra)
     return create_app(config)
 

@@ -30,14 +30,22 @@ TOKEN_PREFIX = "cmn_"
 _hasher = PasswordHasher()
 
 
+def use_cheap_hashing() -> None:
+    """Argon2's cheapest parameters, for test suites only (``PASSWORD_HASH_PROFILE=cheapest``):
+    a real hash takes ~0.2 s by design, which would dominate hundreds of tests."""
+    global _hasher
+    from argon2 import profiles
+    _hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+
+
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
 def _validate_password(password: object) -> str:
     if not isinstance(password, str) or len(password) < PASSWORD_MIN:
-        raise ValidationError(f"A password has at least {PASSWORD_MIN} characters.",
-                              field="password")
+        raise ValidationError("A password has at least %(n)s characters.",
+                              field="password", n=PASSWORD_MIN)
     if len(password) > 1024:
         raise ValidationError("That password is too long.", field="password")
     return password
@@ -67,7 +75,7 @@ def get_user(session: Session, username: str) -> User | None:
 def require_user(session: Session, username: str) -> User:
     user = get_user(session, username) if isinstance(username, str) else None
     if user is None or user.deleted_at is not None:
-        raise NotFound(f"No contributor named {username}.")
+        raise NotFound("No contributor named %(name)s.", name=username)
     return user
 
 
@@ -81,7 +89,7 @@ def create_user(session: Session, username: str, password: str, *, display_name:
                                               not re.match(r"^[^@\s<>]+@[^@\s<>]+$", email)):
         raise ValidationError("That email address does not look right.", field="email")
     if get_user(session, username) is not None:
-        raise Conflict(f"The username {username} is taken.", field="username")
+        raise Conflict("The username %(name)s is taken.", field="username", name=username)
     user = User(username=username, display_name=_validate_display_name(display_name or username),
                 email=email or None, password_hash=hash_password(password), role=role)
     session.add(user)

@@ -43,7 +43,7 @@ def _set_head(session: Session, revision: str) -> None:
 def get_record(session: Session, slug: str) -> PracticeRecord:
     record = session.get(PracticeRecord, slug) if doc.is_valid_slug(slug) else None
     if record is None:
-        raise PracticeNotFound(f"There is no practice called {slug}.")
+        raise PracticeNotFound("There is no practice called %(slug)s.", slug=slug)
     return record
 
 

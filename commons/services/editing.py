@@ -34,17 +34,18 @@ class SaveResult:
 def require_license(agree_license: Any, license_id: str) -> None:
     if agree_license is not True:
         raise LicenseRequired(
-            f"To save, you must agree to release your contribution under {license_id} "
+            "To save, you must agree to release your contribution under %(license)s "
             "(Creative Commons Attribution-ShareAlike 4.0), the licence of every practice in "
-            "the commons, so that anyone may take, improve and give back your work.")
+            "the commons, so that anyone may take, improve and give back your work.",
+            license=license_id)
 
 
 def _message(message: Any, default: str) -> str:
     if message is None or (isinstance(message, str) and not message.strip()):
         return default
     if not isinstance(message, str) or len(message) > MESSAGE_MAX or "\x00" in message:
-        raise ValidationError(f"A change message is at most {MESSAGE_MAX} characters.",
-                              field="message")
+        raise ValidationError("A change message is at most %(n)s characters.",
+                              field="message", n=MESSAGE_MAX)
     # One line per paragraph; no fake trailers smuggled into the commit message.
     return " ".join(message.split())
 
@@ -95,8 +96,8 @@ def create_practice(inst: Instance, session: Session, user: User | None, *, titl
         catalog.catch_up(session, inst.store)
         if slug not in (None, ""):
             if catalog.slug_taken(session, inst.store, slug):
-                raise SlugTaken(f"The address {slug} is already used by another practice.",
-                                field="slug")
+                raise SlugTaken("The address %(slug)s is already used by another practice.",
+                                field="slug", slug=slug)
         else:
             slug = unique_slug(session, inst, title)
         revision = _commit_one(inst, session, {doc.path_for(slug): text}, user, msg, [])
@@ -128,8 +129,9 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
                               field="base_revision")
     validate_revision(base_revision)
     if license not in (None, "", inst.license):
-        raise ValidationError(f"Practices in the commons are licensed {inst.license}; the "
-                              "licence of a practice cannot be changed.", field="license")
+        raise ValidationError("Practices in the commons are licensed %(license)s; the "
+                              "licence of a practice cannot be changed.", field="license",
+                              license=inst.license)
     msg = _message(message, f"Edit {slug}")
     with inst.store.lock():
         catalog.catch_up(session, inst.store)
@@ -173,8 +175,9 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
                     "Someone else changed this practice since you started editing, and both "
                     "changes touch the same lines. Your text is kept below: resolve the "
                     "conflict and save again.",
-                    current_revision=record.revision, base_revision=full_base,
-                    yours=new_text, theirs=current_text, merged_with_markers=result)
+                    details=dict(current_revision=record.revision, base_revision=full_base,
+                                 yours=new_text, theirs=current_text,
+                                 merged_with_markers=result))
             new_text, merged = result, True
         if new_text == current_text:
             return SaveResult(record, record.revision, changed=False, merged=merged)
@@ -195,7 +198,7 @@ def revert_practice(inst: Instance, session: Session, user: User | None, slug: s
         record = catalog.get_record(session, slug)
         old_text = _text_at(inst, session, slug, full)
         if old_text is None:
-            raise NotFound(f"This practice did not exist at revision {revision}.")
+            raise NotFound("This practice did not exist at revision %(rev)s.", rev=revision)
         doc.parse(old_text)
         msg = _message(message, f"Revert {slug} to {full[:10]}")
         new = _commit_one(inst, session, {doc.path_for(slug): old_text}, user, msg,
@@ -220,8 +223,8 @@ def rename_practice(inst: Instance, session: Session, user: User | None, slug: s
         record = catalog.get_record(session, slug)
         redirect = session.get(Redirect, new_slug)
         if session.get(PracticeRecord, new_slug) or (redirect and redirect.new_slug != slug):
-            raise SlugTaken(f"The address {new_slug} is already used by another practice.",
-                            field="slug")
+            raise SlugTaken("The address %(slug)s is already used by another practice.",
+                            field="slug", slug=new_slug)
         text = inst.store.read_blob(record.blob_id)
         msg = _message(message, f"Rename {slug} to {new_slug}")
         revision = _commit_one(inst, session, {doc.path_for(slug): None,

@@ -139,7 +139,8 @@ def parse(text: str) -> Practice:
         meta = yaml.load(raw, Loader=_StrictLoader) if raw.strip() else {}
     except yaml.YAMLError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else ""
-        raise ValidationError(f"The front matter is not valid YAML: {first_line}") from exc
+        raise ValidationError("The front matter is not valid YAML: %(error)s",
+                              error=first_line) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

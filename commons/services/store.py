@@ -199,7 +199,7 @@ class Store:
         except (BadName, BadObject, ValueError):
             obj = None
         if not isinstance(obj, git.Commit):
-            raise NotFound(f"No revision {revision} in the commons.")
+            raise NotFound("No revision %(rev)s in the commons.", rev=revision)
         return obj
 
     def resolve(self, revision: str) -> str:

@@ -29,7 +29,7 @@ def register():
             db().commit()
         except CommonsError as exc:
             db().rollback()
-            error = _(str(exc.message))
+            error = exc.message
         else:
             login_user(user)
             flash(_("Welcome to the commons, %(name)s!", name=user.display_name), "success")
@@ -100,7 +100,7 @@ def account():
                 return redirect(url_for("practices.home"))
     except CommonsError as exc:
         db().rollback()
-        error = _(str(exc.message))
+        error = exc.message
     status = 422 if error else 200
     return render_template("account.html", profile=profile, password=password, delete=delete,
                            error=error), status

@@ -91,7 +91,7 @@ def record_or_404(slug: str) -> PracticeRecord:
     if record is None and moved:
         record = catalog.get_record(db(), moved)
     if record is None:
-        raise NotFound(f"There is no practice called {slug}.")
+        raise NotFound("There is no practice called %(slug)s.", slug=slug)
     return record
 
 
@@ -140,7 +140,7 @@ def get_practice(slug: str):
         full = instance().store.resolve(revision)
         found = catalog.version_at(instance().store, db(), record.slug, full)
         if found is None:
-            raise NotFound(f"This practice did not exist at revision {revision}.")
+            raise NotFound("This practice did not exist at revision %(rev)s.", rev=revision)
         response = jsonify(practice_json(record, found[0], full))
         response.headers["ETag"] = f'"{full}"'
         return response
@@ -181,7 +181,7 @@ def practice_diff(slug: str):
         found = catalog.version_at(instance().store, db(), record.slug,
                                    instance().store.resolve(rev))
         if found is None:
-            raise NotFound(f"This practice did not exist at revision {rev}.")
+            raise NotFound("This practice did not exist at revision %(rev)s.", rev=rev)
         texts.append(found[0])
     text = diffs.unified(texts[0], texts[1], f"a/{record.slug}.md@{old}",
                          f"b/{record.slug}.md@{new}")

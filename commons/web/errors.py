@@ -27,13 +27,12 @@ def api_error(status: int, code: str, message: str, **extra) -> tuple:
 def register(app: Flask) -> None:
     @app.errorhandler(CommonsError)
     def domain_error(exc: CommonsError):
-        message = gettext(str(exc.message)) if exc.message else ""
+        message = exc.message
         if wants_json():
             error = {"code": exc.code, "message": message}
-            if "field" in exc.details:
-                error["field"] = exc.details["field"]
-            extra = {k: v for k, v in exc.details.items() if k != "field"}
-            return jsonify({"error": error, **extra}), exc.status
+            if exc.field:
+                error["field"] = exc.field
+            return jsonify({"error": error, **exc.details}), exc.status
         if isinstance(exc, Unauthorized):
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
         return render_template("error.html", status=exc.status, message=message), exc.status

@@ -23,7 +23,7 @@ def version(slug: str, revision: str) -> tuple[str, str, str]:
     full = instance().store.resolve(revision)
     found = catalog.version_at(instance().store, db(), slug, full)
     if found is None:
-        raise NotFound(_("This practice did not exist at revision %(rev)s.", rev=revision[:10]))
+        raise NotFound("This practice did not exist at revision %(rev)s.", rev=revision[:10])
     return full, found[0], found[1]
 
 

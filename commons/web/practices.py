@@ -125,7 +125,7 @@ def _form_page(form, record, error, conflict=None):
     message = None
     if error is not None:
         status = error.status
-        message = _(str(error.message))
+        message = error.message
     elif request.method == "POST" and form.errors:
         status = 422
         message = _("Please correct the highlighted fields.")
