@@ -52,13 +52,14 @@ def diff_rows(old_text: str, new_text: str, context: int = 3) -> list[list[Row]]
                          for i, j in zip(range(i1, i2), range(j1, j2))]
                 continue
             dels, adds = old[i1:i2], new[j1:j2]
-            if tag == "replace" and len(dels) == len(adds):
-                pairs = [_word_pair(o, n) for o, n in zip(dels, adds)]
-                rows += [Row("del", i1 + k + 1, None, p[0]) for k, p in enumerate(pairs)]
-                rows += [Row("add", None, j1 + k + 1, p[1]) for k, p in enumerate(pairs)]
-            else:
-                rows += [Row("del", i1 + k + 1, None, [Segment(t, True)]) for k, t in enumerate(dels)]
-                rows += [Row("add", None, j1 + k + 1, [Segment(t, True)]) for k, t in enumerate(adds)]
+            left = [[Segment(t, True)] for t in dels]
+            right = [[Segment(t, True)] for t in adds]
+            # Pair lines that are edits of each other, to show which words changed.
+            for k in range(min(len(dels), len(adds))):
+                if difflib.SequenceMatcher(None, dels[k], adds[k]).ratio() >= 0.5:
+                    left[k], right[k] = _word_pair(dels[k], adds[k])
+            rows += [Row("del", i1 + k + 1, None, segs) for k, segs in enumerate(left)]
+            rows += [Row("add", None, j1 + k + 1, segs) for k, segs in enumerate(right)]
         hunks.append(rows)
     return hunks
 

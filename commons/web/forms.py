@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, PasswordField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
-LANGUAGE_CHOICES = [("en", "English"), ("fr", "Français")]
+PRACTICE_LANGUAGES = {"en": "English", "fr": "Français"}
+LANGUAGE_CHOICES = [SelectChoice(value=code, label=label, render_kw={"lang": code})
+                    for code, label in PRACTICE_LANGUAGES.items()]
 
 
 class LicenseMixin:

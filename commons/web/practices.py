@@ -10,7 +10,7 @@ from ..errors import CommonsError, EditConflict
 from ..services import accounts, catalog, editing, reading
 from ..services import practice as doc
 from .base import db, instance, paging
-from .forms import PracticeForm, RenameForm, StewardForm
+from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
 
 bp = Blueprint("practices", __name__)
 
@@ -93,7 +93,7 @@ def new():
     form = PracticeForm()
     if request.method == "GET":
         lang = request.args.get("language") or str(_ui_lang())
-        form.language.data = lang if lang in dict(form.language.choices) else "en"
+        form.language.data = lang if lang in PRACTICE_LANGUAGES else "en"
         form.body.data = doc.template_body(form.language.data)
         wanted = request.args.get("slug", "")
         if doc.is_valid_slug(wanted):
