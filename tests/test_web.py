@@ -193,3 +193,33 @@ def test_security_headers(client):
     assert "unsafe-inline" not in r.headers["Content-Security-Policy"]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_preview_is_the_pages_own_renderer(client, users):
+    assert client.post("/preview", data={"body": "# x"}).status_code == 302  # signed in only
+    login(client, "alice")
+    r = client.post("/preview", data={"body": "# Hi\n\n<script>x</script>\n\n[[detox-zone]] "
+                                              "[[not-yet]]"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and '<h1 id="hi">Hi</h1>' in html
+    assert "<script" not in html
+    assert 'href="/p/detox-zone"' in html and 'href="/new?slug=not-yet"' in html
+
+
+def test_preview_needs_csrf_token(home, users):
+    from .conftest import make_app
+    app = make_app(home, WTF_CSRF_ENABLED=True)
+    c = app.test_client()
+    page = c.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    assert c.post("/login", data={"username": "alice", "password": "x"}).status_code == 400
+    c.post("/login", data={"username": "alice", "password": "correct horse battery",
+                           "csrf_token": token})
+    assert c.post("/preview", data={"body": "x"}).status_code == 400
+    assert c.post("/preview", data={"body": "x", "csrf_token": token}).status_code == 200
+
+
+def test_too_large_body_is_413(client, api):
+    r = api("post", "/practices", "alice", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+            content_type="application/json")
+    assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"

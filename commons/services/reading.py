@@ -33,6 +33,14 @@ def body_html(inst: Instance, session: Session, blob_id: str, practice_url: Call
                                 missing_label)
 
 
+def preview_html(session: Session, text: str, practice_url: Callable[[str], str],
+                 new_url: Callable[[str], str], missing_label: str) -> str:
+    """Exactly what the page will show for ``text`` (uncached: it is not saved yet)."""
+    html = render.render_markdown(text)
+    return render.resolve_links(html, existing_slugs(session, render.linked_slugs(html)),
+                                practice_url, new_url, missing_label)
+
+
 def _body_of(inst: Instance, blob_id: str) -> str:
     from . import practice as doc
     return doc.parse(inst.store.read_blob(blob_id)).body

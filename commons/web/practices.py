@@ -19,12 +19,14 @@ def user_or_none():
     return current_user if current_user.is_authenticated else None
 
 
+def _link_targets() -> dict:
+    return {"practice_url": lambda s: url_for("practices.show", slug=s),
+            "new_url": lambda s: url_for("practices.new", slug=s),
+            "missing_label": _("This practice does not exist yet: create it")}
+
+
 def body_html(blob_id: str) -> str:
-    return reading.body_html(
-        instance(), db(), blob_id,
-        practice_url=lambda s: url_for("practices.show", slug=s),
-        new_url=lambda s: url_for("practices.new", slug=s),
-        missing_label=_("This practice does not exist yet: create it"))
+    return reading.body_html(instance(), db(), blob_id, **_link_targets())
 
 
 def load(slug: str):
@@ -215,8 +217,7 @@ def add_steward(slug: str):
 @login_required
 def preview():
     """The server's own renderer, for the editor's live preview (session + CSRF)."""
-    from ..services.render import render_markdown
     text = request.form.get("body", "")
     if len(text) > doc.BODY_MAX:
         abort(413)
-    return Response(render_markdown(text), mimetype="text/html")
+    return Response(reading.preview_html(db(), text, **_link_targets()), mimetype="text/html")
