@@ -8,6 +8,8 @@ derived tables, so git, the source of truth, never disagrees for long and nothin
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +50,23 @@ def _message(message: Any, default: str) -> str:
                               field="message", n=MESSAGE_MAX)
     # One line per paragraph; no fake trailers smuggled into the commit message.
     return " ".join(message.split())
+
+
+@contextmanager
+def _write_lock(inst: Instance, session: Session) -> Iterator[None]:
+    """Hold the write lock, seeing the database as the last writer left it.
+
+    Whatever was read before the lock (the permission check, the view's 404 check) may be
+    stale: another worker may have committed since, a SQLite read transaction keeps the
+    snapshot it started with, and the session's identity map keeps the rows it loaded. So the
+    transaction is ended and every loaded row expired before the derived tables catch up with
+    git; every read under the lock then sees the latest commit.
+    """
+    with inst.store.lock():
+        session.commit()  # only reads happen before the lock: this just ends the snapshot
+        session.expire_all()
+        catalog.catch_up(session, inst.store)
+        yield
 
 
 def _commit_one(inst: Instance, session: Session, changes: dict[str, str | None], user: User | None,
@@ -92,8 +111,7 @@ def create_practice(inst: Instance, session: Session, user: User | None, *, titl
     meta.update(extra_meta or {})
     text = doc.serialize(doc.Practice(meta, body))
     msg = _message(message, f"Create {title}")
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         if slug not in (None, ""):
             if catalog.slug_taken(session, inst.store, slug):
                 raise SlugTaken("The address %(slug)s is already used by another practice.",
@@ -133,9 +151,9 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
                               "licence of a practice cannot be changed.", field="license",
                               license=inst.license)
     msg = _message(message, f"Edit {slug}")
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         record = catalog.get_record(session, slug)
+        user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
         current = _read_current(inst, record)
         mine = current.copy()
         if title is not None:
@@ -193,9 +211,9 @@ def revert_practice(inst: Instance, session: Session, user: User | None, slug: s
     require_license(agree_license, inst.license)
     validate_revision(revision)
     full = inst.store.resolve(revision)
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         record = catalog.get_record(session, slug)
+        user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
         old_text = _text_at(inst, session, slug, full)
         if old_text is None:
             raise NotFound("This practice did not exist at revision %(rev)s.", rev=revision)
@@ -218,9 +236,9 @@ def rename_practice(inst: Instance, session: Session, user: User | None, slug: s
     doc.validate_slug(new_slug)
     if new_slug == slug:
         raise ValidationError("The new address is the same as the old one.", field="slug")
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         record = catalog.get_record(session, slug)
+        user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
         redirect = session.get(Redirect, new_slug)
         if session.get(PracticeRecord, new_slug) or (redirect and redirect.new_slug != slug):
             raise SlugTaken("The address %(slug)s is already used by another practice.",
@@ -242,9 +260,10 @@ def add_steward(inst: Instance, session: Session, actor: User | None, slug: str,
         actor = accounts.require_editor(actor, record)
     require_license(agree_license, inst.license)
     new = accounts.require_user(session, username)
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         record = catalog.get_record(session, slug)
+        if author is None:  # the stewards may have changed meanwhile
+            actor = accounts.require_editor(actor, record)
         current = _read_current(inst, record)
         if new.username in current.stewards:
             return SaveResult(record, record.revision, changed=False)
@@ -271,8 +290,7 @@ def delete_account(inst: Instance, session: Session, user: User) -> str:
     emails = [accounts.noreply(user.username)]
     if user.email_public and user.email:
         emails.append(user.email)
-    with inst.store.lock():
-        catalog.catch_up(session, inst.store)
+    with _write_lock(inst, session):
         current = inst.store.read(catalog.MAILMAP)
         text = current[0] if current else "# Pseudonyms of contributors who left (CC BY-SA 4.0 §3(a)(3))\n"
         text += "".join(f"{pseudonym} <{email}>\n" for email in emails)

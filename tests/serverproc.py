@@ -1,0 +1,251 @@
+"""A real Commons server for the concurrency tests, and the stand-alone HTTP clients they run.
+
+Imported by ``test_concurrency.py`` for the server side (``commons serve`` → gunicorn, in its
+own process group so every worker is stopped with it). Run as a script, it is one client
+process: it only uses the standard library (urllib), so it starts fast and shares nothing with
+the test process, and it prints one JSON report on stdout::
+
+    python serverproc.py edit   BASE_URL TOKEN SLUG WHO WHERE N
+    python serverproc.py create BASE_URL TOKEN TITLE WHO N
+
+``WHERE`` is ``start`` (insert each new line before the body) or ``end`` (append it). Once
+ready, a client prints ``ready`` and waits for a line on stdin, so the test can release all
+clients at the same moment.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+COMMONS = Path(sys.executable).with_name("commons")
+MAX_RETRIES = 10
+
+
+# ---- server side (used by the tests) ------------------------------------------------------------
+
+def clean_env(home: Path) -> dict[str, str]:
+    """The environment of a CLI or server process for the instance at ``home`` (nothing from the
+    caller's own Commons settings leaks in)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("COMMONS_") and k != "DATABASE_URL" and not k.startswith("GIT_")}
+    env["COMMONS_HOME"] = str(home)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def cli(home: Path, *args: str, check: bool = True, timeout: float = 60
+        ) -> subprocess.CompletedProcess:
+    proc = subprocess.run([str(COMMONS), *args], env=clean_env(home), capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"commons {' '.join(args)} exited {proc.returncode}:\n"
+                             f"{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``commons serve --workers N`` on 127.0.0.1; ``stop()`` kills the whole process group."""
+
+    def __init__(self, home: Path, workers: int = 2, log_dir: Path | None = None) -> None:
+        self.home = home
+        self.workers = workers
+        self.log_dir = log_dir or home.parent
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 40) -> "Server":
+        for _attempt in range(3):  # the free port may be taken between probe and bind
+            self.port = free_port()
+            self._out = open(self.log_dir / f"server-{self.port}.out", "wb")
+            self._err = open(self.log_dir / f"server-{self.port}.err", "wb")
+            self.proc = subprocess.Popen(
+                [str(COMMONS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(self.workers)],
+                env=clean_env(self.home), stdout=self._out, stderr=self._err,
+                stdin=subprocess.DEVNULL, start_new_session=True)
+            if self._wait_ready(timeout):
+                return self
+            log = self.logs()
+            self.stop()
+            if "Address already in use" not in log:
+                raise AssertionError(f"the server did not answer on {self.url}:\n{log}")
+        raise AssertionError("could not find a free port for the server")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/practices?per_page=1",
+                                            timeout=2) as resp:
+                    if resp.status == 200:
+                        return True
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            time.sleep(0.1)
+        return False
+
+    def logs(self) -> str:
+        text = ""
+        for name in ("out", "err"):
+            path = self.log_dir / f"server-{self.port}.{name}"
+            if path.exists():
+                text += f"--- {name}\n" + path.read_text(errors="replace")[-6000:]
+        return text
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)  # gunicorn master and its workers
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pass
+        try:  # stragglers (a worker that outlived its master) and a master that hung
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        if proc.poll() is None:
+            proc.wait(timeout=10)
+        for fh in (self._out, self._err):
+            fh.close()
+
+
+# ---- client side (run as a script) ---------------------------------------------------------------
+
+def request(method: str, url: str, token: str, payload: dict | None = None
+            ) -> tuple[int, dict | str]:
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, raw.decode("utf-8", "replace")[:2000]
+
+
+def _wait_for_go() -> None:
+    print("ready", flush=True)
+    sys.stdin.readline()
+
+
+def _jitter() -> None:
+    """A few milliseconds between saves, so one client does not keep the write lock's queue
+    to itself and the two really alternate."""
+    time.sleep(random.uniform(0, 0.03))
+
+
+def edit_client(base: str, token: str, slug: str, who: str, where: str, n: int) -> dict:
+    """N sequential saves, each adding one distinct line, each from the revision this client
+    last saw. A 409 is answered by refetching and saving again (counted in ``retries``)."""
+    url = f"{base}/api/v1/practices/{slug}"
+    report: dict = {"who": who, "saves": [], "retries": 0, "conflicts": [], "errors": []}
+    status, data = request("GET", url, token)
+    if status != 200:
+        report["errors"].append({"step": "initial get", "status": status, "data": data})
+        return report
+    body, revision = data["body"], data["revision"]
+    _wait_for_go()
+    for i in range(n):
+        line = f"{who}-line-{i:02d}"
+        for attempt in range(MAX_RETRIES + 1):
+            if where == "end":
+                new_body = body.rstrip("\n") + "\n" + line + "\n"
+            else:
+                new_body = line + "\n" + body
+            sent = time.time()
+            status, data = request("PUT", url, token, {
+                "body": new_body, "base_revision": revision, "agree_license": True,
+                "message": f"{who} adds line {i}"})
+            if status == 200:
+                report["saves"].append({"line": line, "base": revision,
+                                        "revision": data["revision"],
+                                        "merged": data["merged"], "changed": data["changed"],
+                                        "attempts": attempt + 1,
+                                        "sent": sent, "answered": time.time()})
+                body, revision = data["body"], data["revision"]
+                _jitter()
+                break
+            if status == 409 and isinstance(data, dict) \
+                    and data.get("error", {}).get("code") == "conflict":
+                report["retries"] += 1
+                report["conflicts"].append({"line": line, "base": revision,
+                                            "current": data.get("current_revision")})
+                status, data = request("GET", url, token)
+                if status != 200:
+                    report["errors"].append({"step": f"refetch {line}", "status": status,
+                                             "data": data})
+                    return report
+                body, revision = data["body"], data["revision"]
+                continue
+            report["errors"].append({"step": f"put {line}", "status": status, "data": data})
+            break
+        else:
+            report["errors"].append({"step": f"put {line}", "status": "gave up after retries"})
+    return report
+
+
+def create_client(base: str, token: str, title: str, who: str, n: int) -> dict:
+    report: dict = {"who": who, "created": [], "errors": []}
+    _wait_for_go()
+    for i in range(n):
+        status, data = request("POST", f"{base}/api/v1/practices", token, {
+            "title": title, "body": f"## Why\n\nCreated by {who}, number {i}.\n",
+            "agree_license": True})
+        if status == 201 and isinstance(data, dict):
+            report["created"].append({"slug": data["slug"], "revision": data["revision"],
+                                      "body": data["body"]})
+        else:
+            report["errors"].append({"step": f"create {i}", "status": status, "data": data})
+        _jitter()
+    return report
+
+
+def main(argv: list[str]) -> int:
+    mode, args = argv[0], argv[1:]
+    if mode == "edit":
+        base, token, slug, who, where, n = args
+        report = edit_client(base, token, slug, who, where, int(n))
+    elif mode == "create":
+        base, token, title, who, n = args
+        report = create_client(base, token, title, who, int(n))
+    else:
+        print(f"unknown mode {mode}", file=sys.stderr)
+        return 2
+    json.dump(report, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
