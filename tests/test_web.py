@@ -223,3 +223,22 @@ def test_too_large_body_is_413(client, api):
     r = api("post", "/practices", "alice", data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
             content_type="application/json")
     assert r.status_code == 413 and r.get_json()["error"]["code"] == "too_large"
+
+
+def test_small_forms_say_what_is_missing(client, users):
+    """Rename, add-steward and diff without their field: a 422 naming the problem, in the
+    person's language, and nothing committed."""
+    login(client, "root")
+    head = client.application.extensions["commons"].store.head()
+    r = client.post("/p/detox-zone/rename", data={"new_slug": "", "agree_license": "y"})
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert "The form was not filled in as expected" in page and "New address" in page
+    r = client.post("/p/detox-zone/stewards", data={"username": "", "agree_license": "y"},
+                    headers={"Accept-Language": "fr"})
+    assert r.status_code == 422
+    assert "Le formulaire n’est pas rempli" in r.get_data(as_text=True)
+    assert "Nom d’utilisateur" in r.get_data(as_text=True)
+    r = client.get("/p/detox-zone/diff")
+    assert r.status_code == 422 and "?from=" in r.get_data(as_text=True)
+    assert client.application.extensions["commons"].store.head() == head

@@ -45,6 +45,20 @@ def paging(default: int | None = None, maximum: int = 100) -> tuple[int, int]:
     return page, min(per_page, maximum)
 
 
+def require_valid(form: Any) -> None:
+    """The small forms posted from a page (revert, rename, add a steward) have no page of their
+    own to show errors on: one that does not validate is a 422 naming each problem, in the
+    person's language, rather than a bare 400."""
+    from ..errors import ValidationError
+
+    if form.validate_on_submit():
+        return
+    problems = "; ".join(f"{form[name].label.text}: {message}" if name in form else message
+                         for name, messages in form.errors.items() for message in messages)
+    raise ValidationError("The form was not filled in as expected: %(problems)s",
+                          problems=problems)
+
+
 def safe_next(target: str | None, fallback: str = "practices.home") -> str:
     """Only same-site paths are followed after sign-in or a language switch."""
     if target and target.startswith("/") and not target.startswith("//") \

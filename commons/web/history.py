@@ -2,15 +2,15 @@
 Atom feed."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import NotFound
+from ..errors import NotFound, ValidationError
 from ..services import accounts, catalog, diffs, editing, reading
 from ..services import practice as doc
 from ..services.store import validate_revision
-from .base import db, instance, paging
+from .base import db, instance, paging, require_valid
 from .forms import RevertForm
 from .practices import body_html, load, user_or_none
 
@@ -61,7 +61,8 @@ def diff(slug: str):
     old_rev = request.args.get("from", "")
     new_rev = request.args.get("to", "") or record.revision
     if not old_rev:
-        abort(400)
+        raise ValidationError("Choose the revision to compare from: add ?from=<revision> to the "
+                              "address, or pick two revisions in the history.", field="from")
     old_full, old_text, _b = version(record.slug, old_rev)
     new_full, new_text, _b = version(record.slug, new_rev)
     return render_template("diff.html", record=record, old=old_full, new=new_full,
@@ -72,8 +73,7 @@ def diff(slug: str):
 @login_required
 def revert(slug: str):
     form = RevertForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_valid(form)
     result = editing.revert_practice(instance(), db(), current_user, slug,
                                      revision=form.revision.data,
                                      agree_license=bool(form.agree_license.data))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..errors import CommonsError, EditConflict
 from ..services import accounts, catalog, editing, reading
 from ..services import practice as doc
-from .base import db, instance, paging
+from .base import db, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
 
 bp = Blueprint("practices", __name__)
@@ -192,8 +192,7 @@ def _conflict_view(exc: EditConflict, form: PracticeForm) -> dict:
 @login_required
 def rename(slug: str):
     form = RenameForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_valid(form)
     result = editing.rename_practice(instance(), db(), current_user, slug,
                                      new_slug=form.new_slug.data.strip(),
                                      agree_license=bool(form.agree_license.data))
@@ -205,8 +204,7 @@ def rename(slug: str):
 @login_required
 def add_steward(slug: str):
     form = StewardForm()
-    if not form.validate_on_submit():
-        abort(400)
+    require_valid(form)
     editing.add_steward(instance(), db(), current_user, slug, form.username.data.strip(),
                         agree_license=bool(form.agree_license.data))
     flash(_("Steward added."), "success")
