@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
 import sys
+from pathlib import Path
 
 import click
 
@@ -44,7 +46,16 @@ def init() -> None:
         click.echo(line)
     click.echo(f"Instance folder: {inst.home}")
     click.echo("Create the first administrator with:\n"
-               "  commons user add NAME --email you@example.org --role admin")
+               f"  {_this_command()} user add NAME --email you@example.org --role admin")
+
+
+def _this_command() -> str:
+    """How to call this CLI again from another terminal: the full path of the script that is
+    running (usually ``.venv/bin/commons``, not on the PATH), else plain ``commons``."""
+    script = Path(sys.argv[0])
+    if script.name == "commons" and script.exists():
+        return shlex.quote(str(script.resolve()))
+    return "commons"
 
 
 @main.command()
@@ -68,11 +79,17 @@ def serve(host: str, port: int, workers: int) -> None:
                                     .where(User.role == "admin")) or 0
     if not admins:
         click.echo("No administrator yet. In another terminal, run:\n"
-                   f"  COMMONS_HOME={home} commons user add NAME --email you@example.org "
-                   "--role admin")
+                   f"  COMMONS_HOME={shlex.quote(home)} {_this_command()} user add NAME "
+                   "--email you@example.org --role admin")
     os.environ["COMMONS_HOME"] = home
     args = [sys.executable, "-m", "gunicorn", "--workers", str(max(1, workers)),
-            "--bind", f"{host}:{port}", "--access-logfile", "-", "commons.wsgi_app:app"]
+            "--bind", f"{host}:{port}", "--access-logfile", "-"]
+    from gunicorn.config import KNOWN_SETTINGS
+    if any(setting.name == "control_socket" for setting in KNOWN_SETTINGS):
+        # gunicorn ≥ 25 opens a control socket, by default one per user: two instances on
+        # one machine would fight over it, so each instance keeps its own.
+        args += ["--control-socket", os.path.join(home, "gunicorn.ctl")]
+    args.append("commons.wsgi_app:app")
     os.execv(sys.executable, args)
 
 

@@ -108,3 +108,25 @@ def test_reindex_after_deleting_the_database_loses_nothing(home):
 def test_commands_need_an_initialised_instance(tmp_path):
     r = run(tmp_path / "none", "check")
     assert r.returncode != 0 and "commons init" in r.stderr
+
+
+def test_serve_on_a_fresh_folder_creates_the_instance_and_says_how_to_add_an_admin(tmp_path):
+    """The README's first command ends in ``commons serve``: on an empty folder it initialises
+    the instance, serves it with gunicorn and prints the URL and the admin command to run."""
+    import urllib.request
+
+    from .serverproc import Server
+
+    home = tmp_path / "instance"
+    server = Server(home, workers=2, log_dir=tmp_path)
+    try:
+        server.start()
+        with urllib.request.urlopen(server.url + "/p/co-development-group", timeout=10) as r:
+            assert r.status == 200
+        out = server.logs()
+    finally:
+        server.stop()
+    assert f"Commons is running at {server.url}/" in out
+    assert f"{COMMONS} user add NAME --email you@example.org --role admin" in out
+    assert "gunicorn" in out and (home / "content.git").is_dir() and (home / "index").is_dir()
+    assert f"Control socket listening at {home / 'gunicorn.ctl'}" in out or "Control" not in out
