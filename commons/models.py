@@ -117,6 +117,12 @@ class PracticeRecord(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Lineage, from the front matter's forked_from and the Given-back trailer: the upstream's
+    # current slug (renames followed), the upstream revision the fork last started from or
+    # synced with, and the last fork revision whose changes went back upstream.
+    upstream_slug: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    fork_point: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    given_back: Mapped[str | None] = mapped_column(String(40), nullable=True)
 
 
 class PracticeTag(Base):
@@ -136,12 +142,14 @@ class ChangeRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[str] = mapped_column(String(40), index=True)
     slug: Mapped[str] = mapped_column(String(80))
-    kind: Mapped[str] = mapped_column(String(16))  # create, edit, delete, rename, revert
+    # create, edit, delete, rename, revert, fork, sync, give-back
+    kind: Mapped[str] = mapped_column(String(16))
     author_name: Mapped[str] = mapped_column(String(200))
     author_username: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     message: Mapped[str] = mapped_column(Text, default="")
     previous_slug: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    proposal_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
 
 
 class Redirect(Base):
@@ -160,3 +168,53 @@ class State(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+# ---- give-back: what git cannot hold ------------------------------------------------------------
+
+class Proposal(Base):
+    """A fork's improvement proposed upstream. Its review (status, thread, reviewers) lives here;
+    an accepted change lives in git, with a ``Proposal: <id>`` trailer pointing back."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fork_slug: Mapped[str] = mapped_column(String(80), index=True)
+    upstream_slug: Mapped[str] = mapped_column(String(80), index=True)
+    proposer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    fork_revision: Mapped[str] = mapped_column(String(40))
+    upstream_revision: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    decline_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    accepted_revision: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    proposer: Mapped[User] = relationship(foreign_keys=[proposer_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    events: Mapped[list["ProposalEvent"]] = relationship(
+        back_populates="proposal", cascade="all, delete-orphan",
+        order_by="ProposalEvent.id")
+
+
+class ProposalEvent(Base):
+    """The thread of a proposal: comments, and what happened to it (opened, updated to a new
+    fork revision, accepted, declined, withdrawn)."""
+
+    __tablename__ = "proposal_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"),
+                                             index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text, default="")
+    revision: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    proposal: Mapped[Proposal] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship()

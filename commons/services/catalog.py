@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from ..errors import CommonsError, PracticeNotFound
 from ..models import ChangeRecord, PracticeRecord, PracticeTag, Redirect, State, User
 from . import practice as doc
-from .accounts import username_from_email
-from .store import CommitInfo, Store
+from .accounts import NOREPLY_DOMAIN, username_from_email
+from .store import REVISION_RE, CommitInfo, Store
 
 HEAD_KEY = "head"
 MAILMAP = ".mailmap"
@@ -151,9 +151,18 @@ class _Applier:
             if renamed_from and renamed_from != slug and f"practices/{renamed_from}.md" in paths:
                 kind, previous = "rename", renamed_from
                 record = self._rename(renamed_from, slug)
+            elif record is None and "Forked-from" in trailers:
+                kind = "fork"
+            elif "Synced-from" in trailers:
+                kind = "sync"
+            elif "Proposal" in trailers:
+                kind = "give-back"
             elif "Reverts" in trailers:
                 kind = "revert"
-            self._upsert(record, slug, blob, commit, name, username, when)
+            record = self._upsert(record, slug, blob, commit, name, username, when)
+            given_back = trailers.get("Given-back", [None])[0]
+            if given_back and REVISION_RE.match(given_back):
+                record.given_back = given_back
             self._change(commit, slug, kind, name, username, when, previous)
         _set_head(self.session, commit.revision)
 
@@ -169,17 +178,19 @@ class _Applier:
                              .values(new_slug=new))
         self.session.execute(delete(Redirect).where(Redirect.old_slug == new))
         self.session.merge(Redirect(old_slug=old, new_slug=new))
+        self.session.execute(update(PracticeRecord).where(PracticeRecord.upstream_slug == old)
+                             .values(upstream_slug=new))
         carried = None
         if record is not None:
             carried = PracticeRecord(slug=new, authors=list(record.authors or []),
-                                     created_at=record.created_at)
+                                     created_at=record.created_at, given_back=record.given_back)
             self._delete(old)
             self.session.flush()
             self.session.add(carried)
         return carried
 
     def _upsert(self, record: PracticeRecord | None, slug: str, blob: str, commit: CommitInfo,
-                name: str, username: str | None, when: datetime) -> None:
+                name: str, username: str | None, when: datetime) -> PracticeRecord:
         if record is None:
             record = PracticeRecord(slug=slug, authors=[], created_at=when)
             self.session.add(record)
@@ -208,17 +219,38 @@ class _Applier:
         record.blob_id = blob
         record.updated_at = when
         record.error = error
+        record.upstream_slug, record.fork_point = self._upstream(record.forked_from, slug)
         self.session.flush()
         self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
         for tag in record.tags:
             self.session.add(PracticeTag(slug=slug, tag=tag))
+        return record
+
+    def _upstream(self, forked_from: dict | None, slug: str) -> tuple[str | None, str | None]:
+        """(upstream's current slug, fork point) from ``forked_from``; renames are followed
+        through the redirects, so a fork keeps its upstream when the upstream moves."""
+        if not forked_from:
+            return None, None
+        upstream, revision = forked_from.get("slug"), forked_from.get("revision")
+        if not (isinstance(upstream, str) and doc.is_valid_slug(upstream)):
+            return None, None
+        redirect = self.session.get(Redirect, upstream)
+        if redirect is not None and self.session.get(PracticeRecord, upstream) is None:
+            upstream = redirect.new_slug
+        if upstream == slug:
+            return None, None
+        point = revision if isinstance(revision, str) and REVISION_RE.match(revision) else None
+        return upstream, point
 
     def _change(self, commit: CommitInfo, slug: str, kind: str, name: str, username: str | None,
                 when: datetime, previous: str | None = None) -> None:
+        proposal = commit.trailers.get("Proposal", [""])[0]
         self.session.add(ChangeRecord(revision=commit.revision, slug=slug, kind=kind,
                                       author_name=name[:200], author_username=username,
                                       timestamp=when, message=commit.subject[:500],
-                                      previous_slug=previous))
+                                      previous_slug=previous,
+                                      proposal_id=int(proposal) if proposal.isdigit() and
+                                      len(proposal) < 10 else None))
 
     def _apply_mailmap(self) -> None:
         """Replace deleted accounts' names with their pseudonyms in what was already derived."""
@@ -273,6 +305,17 @@ def rebuild(session: Session, store: Store) -> int:
 
 # ---- check ----------------------------------------------------------------------------------------
 
+def _is_member_email(session: Session, email: str) -> bool:
+    return session.scalar(select(User.id).where(User.email == email,
+                                                User.email_public.is_(True))) is not None
+
+
+def _fork_point(parsed: doc.Practice) -> str | None:
+    forked = parsed.meta.get("forked_from")
+    revision = forked.get("revision") if isinstance(forked, dict) else None
+    return revision if isinstance(revision, str) and REVISION_RE.match(revision) else None
+
+
 def check(session: Session, store: Store, license_id: str) -> list[str]:
     """Every disagreement between git and the derived data, as ``path@revision: reason``."""
     from .store import COMMITTER
@@ -288,10 +331,15 @@ def check(session: Session, store: Store, license_id: str) -> list[str]:
         where = f"{touched[0]}@{commit.revision}"
         if license_id not in commit.trailers.get("License", []):
             problems.append(f"{where}: missing 'License: {license_id}' trailer")
-    committers = store._git("log", "--format=%H%x1f%cn%x1f%ce", head).stdout.decode().splitlines()
+    # Commons commits everything itself, except an accepted proposal, which the accepting
+    # steward commits on the proposer's behalf.
+    committers = store._git("log", "--format=%H%x1f%cn%x1f%ce%x1f%(trailers:key=Proposal,"
+                            "valueonly,separator=%x2C)", head).stdout.decode().splitlines()
     for line in committers:
-        sha, name, email = line.split("\x1f")
-        if (name, email) != COMMITTER:
+        sha, name, email, proposal = line.split("\x1f")
+        by_steward = proposal.strip() and (email.endswith("@" + NOREPLY_DOMAIN)
+                                           or _is_member_email(session, email))
+        if (name, email) != COMMITTER and not by_steward:
             problems.append(f"content@{sha}: commit made outside Commons (committer {name})")
     files = store.list_files(doc.PRACTICES_DIR)
     records = {r.slug: r for r in session.scalars(select(PracticeRecord))}
@@ -300,6 +348,7 @@ def check(session: Session, store: Store, license_id: str) -> list[str]:
         if slug is None:
             problems.append(f"{path}@{head}: not a valid practice file name")
             continue
+        parsed = None
         try:
             parsed = doc.parse(store.read_blob(blob))
             if not parsed.title:
@@ -312,6 +361,9 @@ def check(session: Session, store: Store, license_id: str) -> list[str]:
         elif record.blob_id != blob:
             problems.append(f"{path}@{record.revision}: derived data out of date "
                             f"(row has blob {record.blob_id[:12]}, git has {blob[:12]})")
+        elif parsed is not None and record.fork_point != _fork_point(parsed):
+            problems.append(f"{path}@{record.revision}: derived data out of date "
+                            "(the fork point differs from the front matter's forked_from)")
     for slug, record in sorted(records.items()):
         problems.append(f"practices/{slug}.md@{record.revision}: derived data out of date "
                         "(row for a practice that is not in git)")

@@ -42,7 +42,7 @@ def require_license(agree_license: Any, license_id: str) -> None:
             license=license_id)
 
 
-def _message(message: Any, default: str) -> str:
+def change_message(message: Any, default: str) -> str:
     if message is None or (isinstance(message, str) and not message.strip()):
         return default
     if not isinstance(message, str) or len(message) > MESSAGE_MAX or "\x00" in message:
@@ -53,7 +53,7 @@ def _message(message: Any, default: str) -> str:
 
 
 @contextmanager
-def _write_lock(inst: Instance, session: Session) -> Iterator[None]:
+def write_lock(inst: Instance, session: Session) -> Iterator[None]:
     """Hold the write lock, seeing the database as the last writer left it.
 
     Whatever was read before the lock (the permission check, the view's 404 check) may be
@@ -69,13 +69,20 @@ def _write_lock(inst: Instance, session: Session) -> Iterator[None]:
         yield
 
 
-def _commit_one(inst: Instance, session: Session, changes: dict[str, str | None], user: User | None,
-                message: str, trailers: list[tuple[str, str]], author=None) -> str | None:
+def commit_one(inst: Instance, session: Session, changes: dict[str, str | None], user: User | None,
+               message: str, trailers: list[tuple[str, str]], author=None,
+               committer=None) -> str | None:
+    """Commit with the licence trailer, then bring the derived tables up to date."""
     ident = author or accounts.identity(user)
-    revision = inst.store.commit(changes, author=ident, message=message,
+    revision = inst.store.commit(changes, author=ident, message=message, committer=committer,
                                  trailers=trailers + [("License", inst.license)])
     if revision is not None:
         catalog.catch_up(session, inst.store)
+        from . import proposals  # proposals build on editing: imported when first needed
+        for path in changes:
+            slug = doc.slug_from_path(path)
+            if slug:
+                proposals.follow_all(session, slug)
     return revision
 
 
@@ -110,24 +117,24 @@ def create_practice(inst: Instance, session: Session, user: User | None, *, titl
                  "stewards": [user.username]})
     meta.update(extra_meta or {})
     text = doc.serialize(doc.Practice(meta, body))
-    msg = _message(message, f"Create {title}")
-    with _write_lock(inst, session):
+    msg = change_message(message, f"Create {title}")
+    with write_lock(inst, session):
         if slug not in (None, ""):
             if catalog.slug_taken(session, inst.store, slug):
                 raise SlugTaken("The address %(slug)s is already used by another practice.",
                                 field="slug", slug=slug)
         else:
             slug = unique_slug(session, inst, title)
-        revision = _commit_one(inst, session, {doc.path_for(slug): text}, user, msg, [])
+        revision = commit_one(inst, session, {doc.path_for(slug): text}, user, msg, [])
         session.commit()
     return SaveResult(catalog.get_record(session, slug), revision)
 
 
-def _read_current(inst: Instance, record: PracticeRecord) -> doc.Practice:
+def read_current(inst: Instance, record: PracticeRecord) -> doc.Practice:
     return doc.parse(inst.store.read_blob(record.blob_id))
 
 
-def _text_at(inst: Instance, session: Session, slug: str, revision: str) -> str | None:
+def text_at(inst: Instance, session: Session, slug: str, revision: str) -> str | None:
     found = catalog.version_at(inst.store, session, slug, revision)
     return found[0] if found else None
 
@@ -150,11 +157,11 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
         raise ValidationError("Practices in the commons are licensed %(license)s; the "
                               "licence of a practice cannot be changed.", field="license",
                               license=inst.license)
-    msg = _message(message, f"Edit {slug}")
-    with _write_lock(inst, session):
+    msg = change_message(message, f"Edit {slug}")
+    with write_lock(inst, session):
         record = catalog.get_record(session, slug)
         user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
-        current = _read_current(inst, record)
+        current = read_current(inst, record)
         mine = current.copy()
         if title is not None:
             mine.meta["title"] = title.strip() if isinstance(title, str) else title
@@ -178,7 +185,7 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
             if not inst.store.is_ancestor(full_base, inst.store.head()):
                 raise ValidationError("base_revision is not a revision of the commons.",
                                       field="base_revision")
-            base_text = _text_at(inst, session, slug, full_base)
+            base_text = text_at(inst, session, slug, full_base)
             if base_text is None:
                 raise ValidationError("This practice did not exist at base_revision.",
                                       field="base_revision")
@@ -199,7 +206,7 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
             new_text, merged = result, True
         if new_text == current_text:
             return SaveResult(record, record.revision, changed=False, merged=merged)
-        revision = _commit_one(inst, session, {doc.path_for(slug): new_text}, user, msg, [])
+        revision = commit_one(inst, session, {doc.path_for(slug): new_text}, user, msg, [])
         session.commit()
     return SaveResult(catalog.get_record(session, slug), revision, merged=merged)
 
@@ -211,15 +218,15 @@ def revert_practice(inst: Instance, session: Session, user: User | None, slug: s
     require_license(agree_license, inst.license)
     validate_revision(revision)
     full = inst.store.resolve(revision)
-    with _write_lock(inst, session):
+    with write_lock(inst, session):
         record = catalog.get_record(session, slug)
         user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
-        old_text = _text_at(inst, session, slug, full)
+        old_text = text_at(inst, session, slug, full)
         if old_text is None:
             raise NotFound("This practice did not exist at revision %(rev)s.", rev=revision)
         doc.parse(old_text)
-        msg = _message(message, f"Revert {slug} to {full[:10]}")
-        new = _commit_one(inst, session, {doc.path_for(slug): old_text}, user, msg,
+        msg = change_message(message, f"Revert {slug} to {full[:10]}")
+        new = commit_one(inst, session, {doc.path_for(slug): old_text}, user, msg,
                           [("Reverts", full)])
         session.commit()
         if new is None:
@@ -236,7 +243,7 @@ def rename_practice(inst: Instance, session: Session, user: User | None, slug: s
     doc.validate_slug(new_slug)
     if new_slug == slug:
         raise ValidationError("The new address is the same as the old one.", field="slug")
-    with _write_lock(inst, session):
+    with write_lock(inst, session):
         record = catalog.get_record(session, slug)
         user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
         redirect = session.get(Redirect, new_slug)
@@ -244,8 +251,8 @@ def rename_practice(inst: Instance, session: Session, user: User | None, slug: s
             raise SlugTaken("The address %(slug)s is already used by another practice.",
                             field="slug", slug=new_slug)
         text = inst.store.read_blob(record.blob_id)
-        msg = _message(message, f"Rename {slug} to {new_slug}")
-        revision = _commit_one(inst, session, {doc.path_for(slug): None,
+        msg = change_message(message, f"Rename {slug} to {new_slug}")
+        revision = commit_one(inst, session, {doc.path_for(slug): None,
                                                doc.path_for(new_slug): text},
                                user, msg, [("Renamed-from", slug)])
         session.commit()
@@ -260,15 +267,15 @@ def add_steward(inst: Instance, session: Session, actor: User | None, slug: str,
         actor = accounts.require_editor(actor, record)
     require_license(agree_license, inst.license)
     new = accounts.require_user(session, username)
-    with _write_lock(inst, session):
+    with write_lock(inst, session):
         record = catalog.get_record(session, slug)
         if author is None:  # the stewards may have changed meanwhile
             actor = accounts.require_editor(actor, record)
-        current = _read_current(inst, record)
+        current = read_current(inst, record)
         if new.username in current.stewards:
             return SaveResult(record, record.revision, changed=False)
         current.meta["stewards"] = current.stewards + [new.username]
-        revision = _commit_one(inst, session, {doc.path_for(slug): doc.serialize(current)},
+        revision = commit_one(inst, session, {doc.path_for(slug): doc.serialize(current)},
                                actor, f"Add {new.username} as a steward of {slug}", [],
                                author=author)
         session.commit()
@@ -290,7 +297,7 @@ def delete_account(inst: Instance, session: Session, user: User) -> str:
     emails = [accounts.noreply(user.username)]
     if user.email_public and user.email:
         emails.append(user.email)
-    with _write_lock(inst, session):
+    with write_lock(inst, session):
         current = inst.store.read(catalog.MAILMAP)
         text = current[0] if current else "# Pseudonyms of contributors who left (CC BY-SA 4.0 §3(a)(3))\n"
         text += "".join(f"{pseudonym} <{email}>\n" for email in emails)

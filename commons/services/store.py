@@ -239,12 +239,13 @@ class Store:
     # -- writing ----------------------------------------------------------------------------
     def commit(self, changes: Mapping[str, str | None], *, author: Identity, message: str,
                trailers: list[tuple[str, str]] = (), expected_head: str | None = None,
-               when: int | None = None) -> str | None:
+               when: int | None = None, committer: Identity | None = None) -> str | None:
         """Commit ``changes`` ({path: new text, or None to delete}) on top of ``main``.
 
         Must be called with the lock held. Returns the new commit id, or None when the changes
         leave the tree as it was (no empty commits). ``expected_head`` guards against a head that
-        moved under the caller.
+        moved under the caller. The committer is Commons itself unless someone else applies the
+        author's change (a steward accepting a proposal).
         """
         parent = self.head()
         if expected_head is not None and parent != expected_head:
@@ -271,6 +272,9 @@ class Store:
         date = f"{when or int(time.time())} +0000"
         ident = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
                  "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
+        if committer is not None:
+            ident.update({"GIT_COMMITTER_NAME": committer.name,
+                          "GIT_COMMITTER_EMAIL": committer.email})
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         new = self._git(*args, "-F", "-", input=format_message(message, list(trailers)).encode(),
                         env=ident).stdout.decode().strip()
