@@ -133,6 +133,16 @@ class PracticeTag(Base):
     tag: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
 
 
+class PracticeSteward(Base):
+    """Who stewards what, from the front matter: finds "practices I steward" without scanning."""
+
+    __tablename__ = "practice_stewards"
+
+    slug: Mapped[str] = mapped_column(ForeignKey("practices.slug", ondelete="CASCADE"),
+                                      primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+
+
 class ChangeRecord(Base):
     """One row per (commit, practice) pair: history and recent changes without running git."""
 

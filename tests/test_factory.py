@@ -36,3 +36,23 @@ def test_secret_key_generated_once(tmp_path, monkeypatch):
 def test_home_page_lists_seeded_practices(client):
     page = client.get("/").get_data(as_text=True)
     assert "Co-development group" in page or "Groupe de co-développement" in page
+
+
+def test_migrations_build_exactly_the_models_schema(tmp_path):
+    """Alembic's migrations and the SQLAlchemy models describe the same schema, and every
+    migration can be undone and redone."""
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from commons import db
+    from commons.models import Base
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'schema.db'}")
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    command.downgrade(db.alembic_config(engine), "base")
+    db.upgrade(engine)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

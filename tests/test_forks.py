@@ -391,3 +391,13 @@ def test_reindex_restores_lineage_standing_and_ledger_from_git(w, inst):
     assert after[2]["totals"] == before[2]["totals"]
     assert after[2]["unreturned"] == before[2]["unreturned"]
     assert after[2]["by_practice"] == before[2]["by_practice"]
+
+
+def test_stewards_see_what_waits_for_them(w, inst):
+    up, other, f1, f2, f3, open_id = scenario(w)
+    with inst.session() as s:
+        assert [p.id for p in proposals.waiting_for(s, w.user(s, "alice"))] == [open_id]
+        assert proposals.waiting_for(s, w.user(s, "bob")) == []
+        kinds = [(e.proposal_id, e.kind) for e in proposals.events_for(s, w.user(s, "alice"))]
+    assert kinds[0][1] == "declined" and (open_id, "opened") in kinds
+    assert all(kind != "comment" or pid for pid, kind in kinds)

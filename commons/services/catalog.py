@@ -14,7 +14,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import CommonsError, PracticeNotFound
-from ..models import ChangeRecord, PracticeRecord, PracticeTag, Redirect, State, User
+from ..models import (ChangeRecord, PracticeRecord, PracticeSteward, PracticeTag, Redirect,
+                      State, User)
 from . import practice as doc
 from .accounts import NOREPLY_DOMAIN, username_from_email
 from .store import REVISION_RE, CommitInfo, Store
@@ -168,6 +169,7 @@ class _Applier:
 
     def _delete(self, slug: str) -> None:
         self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
+        self.session.execute(delete(PracticeSteward).where(PracticeSteward.slug == slug))
         self.session.execute(delete(PracticeRecord).where(PracticeRecord.slug == slug))
 
     def _rename(self, old: str, new: str) -> PracticeRecord | None:
@@ -224,6 +226,10 @@ class _Applier:
         self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
         for tag in record.tags:
             self.session.add(PracticeTag(slug=slug, tag=tag))
+        self.session.execute(delete(PracticeSteward).where(PracticeSteward.slug == slug))
+        for username in dict.fromkeys(u for u in record.stewards
+                                      if isinstance(u, str) and 0 < len(u) <= 40):
+            self.session.add(PracticeSteward(slug=slug, username=username))
         return record
 
     def _upstream(self, forked_from: dict | None, slug: str) -> tuple[str | None, str | None]:
@@ -291,7 +297,7 @@ def catch_up(session: Session, store: Store) -> int:
 
 def rebuild(session: Session, store: Store) -> int:
     """Forget every derived row and replay the repository's history."""
-    for model in (PracticeTag, ChangeRecord, Redirect, PracticeRecord):
+    for model in (PracticeTag, PracticeSteward, ChangeRecord, Redirect, PracticeRecord):
         session.execute(delete(model))
     session.execute(delete(State).where(State.key == HEAD_KEY))
     session.flush()

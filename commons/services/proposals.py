@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, EditConflict, Forbidden, NotFound, ValidationError
-from ..models import Proposal, ProposalEvent, User, utcnow
+from ..models import PracticeSteward, Proposal, ProposalEvent, User, utcnow
 from . import accounts, catalog, diffs, forks
 from . import practice as doc
 from .editing import commit_one, read_current, require_license, write_lock
@@ -358,28 +358,19 @@ def listing(session: Session, *, status: str | None = None, practice: str | None
     return total, list(rows)
 
 
+def _stewarded(user: User):
+    return select(PracticeSteward.slug).where(PracticeSteward.username == user.username)
+
+
 def waiting_for(session: Session, user: User) -> list[Proposal]:
     """Open proposals to practices this person stewards (what the home page and their feed
     show them)."""
-    from ..models import PracticeRecord
-
-    stewarded = [r.slug for r in session.scalars(select(PracticeRecord)) if
-                 user.username in (r.stewards or [])]
-    if not stewarded:
-        return []
-    return list(session.scalars(select(Proposal).where(Proposal.upstream_slug.in_(stewarded),
-                                                       Proposal.status == "open")
-                                .order_by(Proposal.updated_at.desc())))
+    return list(session.scalars(select(Proposal).where(Proposal.upstream_slug.in_(
+        _stewarded(user)), Proposal.status == "open").order_by(Proposal.updated_at.desc())))
 
 
 def events_for(session: Session, user: User, limit: int = 50) -> list[ProposalEvent]:
     """What happened to proposals to practices this person stewards, newest first (their feed)."""
-    from ..models import PracticeRecord
-
-    stewarded = [r.slug for r in session.scalars(select(PracticeRecord)) if
-                 user.username in (r.stewards or [])]
-    if not stewarded:
-        return []
     return list(session.scalars(select(ProposalEvent).join(Proposal)
-                                .where(Proposal.upstream_slug.in_(stewarded))
+                                .where(Proposal.upstream_slug.in_(_stewarded(user)))
                                 .order_by(ProposalEvent.id.desc()).limit(limit)))

@@ -18,6 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('practice_stewards',
+    sa.Column('slug', sa.String(length=80), nullable=False),
+    sa.Column('username', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['slug'], ['practices.slug'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('slug', 'username')
+    )
+    with op.batch_alter_table('practice_stewards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_practice_stewards_username'), ['username'], unique=False)
+
     op.create_table('proposals',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fork_slug', sa.String(length=80), nullable=False),
@@ -94,3 +103,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_proposals_fork_slug'))
 
     op.drop_table('proposals')
+    with op.batch_alter_table('practice_stewards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_practice_stewards_username'))
+    op.drop_table('practice_stewards')
