@@ -400,4 +400,4 @@ def test_stewards_see_what_waits_for_them(w, inst):
         assert proposals.waiting_for(s, w.user(s, "bob")) == []
         kinds = [(e.proposal_id, e.kind) for e in proposals.events_for(s, w.user(s, "alice"))]
     assert kinds[0][1] == "declined" and (open_id, "opened") in kinds
-    assert all(kind != "comment" or pid for pid, kind in kinds)
+    assert {pid for pid, _kind in kinds} == {open_id, open_id + 1, open_id - 1}
