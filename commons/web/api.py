@@ -7,8 +7,8 @@ from typing import Any
 from flask import Blueprint, g, jsonify, request, url_for
 
 from ..errors import NotFound, Unauthorized, ValidationError
-from ..models import ChangeRecord, PracticeRecord
-from ..services import accounts, catalog, diffs, editing, reading
+from ..models import ChangeRecord, PracticeRecord, Proposal, ProposalEvent, User
+from ..services import accounts, catalog, diffs, editing, forks, ledger, proposals, reading
 from ..services import practice as doc
 from ..services.render import render_markdown
 from ..services.store import validate_revision
@@ -84,6 +84,59 @@ def change_json(c: ChangeRecord) -> dict[str, Any]:
 
 def page_of(key: str, total: int, page: int, per_page: int, items: list) -> dict[str, Any]:
     return {"total": total, "page": page, "per_page": per_page, key: items}
+
+
+def person_json(user: User | None) -> dict[str, Any] | None:
+    """Someone as the API names them: username and display name, never their email."""
+    return {"username": user.username, "display_name": user.display_name} if user else None
+
+
+def event_json(e: ProposalEvent) -> dict[str, Any]:
+    return {"id": e.id, "kind": e.kind, "author": person_json(e.author), "body": e.body,
+            "revision": e.revision, "created": iso(e.created_at)}
+
+
+def proposal_json(session, proposal: Proposal, current: proposals.Review | None = None, *,
+                  full: bool = True) -> dict[str, Any]:
+    """A proposal as the API (and the feeds) show it. ``full`` adds the review — ``current``,
+    from :func:`proposals.review`, or None when a practice is gone: then ``clean``, ``merged``
+    and ``diff`` are null — and the thread."""
+    fork = proposals.fork_record(session, proposal)
+    upstream = proposals.upstream_record(session, proposal)
+    data = {
+        "id": proposal.id, "title": proposal.title, "message": proposal.message,
+        "status": proposal.status,
+        "fork": {"slug": fork.slug if fork else proposal.fork_slug,
+                 "title": fork.title if fork else None},
+        "upstream": {"slug": upstream.slug if upstream else proposal.upstream_slug,
+                     "title": upstream.title if upstream else None},
+        "proposer": person_json(proposal.proposer),
+        "fork_revision": proposal.fork_revision,
+        # what an accept must send: the upstream as it is now
+        "upstream_revision": upstream.revision if upstream else proposal.upstream_revision,
+        "opened": iso(proposal.created_at), "updated": iso(proposal.updated_at),
+        "closed": iso(proposal.closed_at), "closed_by": person_json(proposal.closed_by),
+        "decline_reason": proposal.decline_reason,
+        "accepted_revision": proposal.accepted_revision,
+    }
+    if full:
+        data.update({
+            "clean": current.clean if current else None,
+            "merged": current.merged if current else None,
+            "diff": current.diff if current else None,
+            "events": [event_json(e) for e in proposal.events],
+        })
+    return data
+
+
+def proposal_response(proposal: Proposal, status: int = 200):
+    session = db()
+    response = jsonify(proposal_json(session, proposal,
+                                     proposals.review(instance(), session, proposal)))
+    response.status_code = status
+    if status == 201:
+        response.headers["Location"] = url_for("api.get_proposal", proposal_id=proposal.id)
+    return response
 
 
 def record_or_404(slug: str) -> PracticeRecord:
@@ -221,3 +274,105 @@ def changes():
     page, per_page = paging()
     total, rows = reading.recent_changes(db(), page, per_page)
     return jsonify(page_of("changes", total, page, per_page, [change_json(c) for c in rows]))
+
+
+# ---- take, improve, give back -------------------------------------------------------------------
+
+@bp.post("/practices/<slug>/forks")
+def fork_practice(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return saved(forks.fork_practice(instance(), db(), g.api_user, record.slug,
+                                     new_slug=data.get("slug"), title=data.get("title"),
+                                     agree_license=data.get("agree_license"),
+                                     message=data.get("message")), 201)
+
+
+@bp.get("/practices/<slug>/lineage")
+def practice_lineage(slug: str):
+    return jsonify(forks.lineage(db(), record_or_404(slug)))
+
+
+@bp.get("/practices/<slug>/compare")
+def compare_fork(slug: str):
+    c = forks.compare(instance(), db(), record_or_404(slug))
+    return jsonify({"ahead": c.standing.ahead, "behind": c.standing.behind,
+                    "since": iso(c.standing.since), "fork_point": c.standing.fork_point,
+                    "upstream": {"slug": c.upstream.slug, "title": c.upstream.title,
+                                 "revision": c.upstream.revision},
+                    "diff": c.diff})
+
+
+@bp.post("/practices/<slug>/sync")
+def sync_fork(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return saved(forks.sync_fork(instance(), db(), g.api_user, record.slug,
+                                 agree_license=data.get("agree_license"),
+                                 resolved_body=data.get("resolved_body"),
+                                 upstream_revision=data.get("upstream_revision")))
+
+
+@bp.post("/practices/<slug>/proposals")
+def open_proposal(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    return proposal_response(proposals.open_proposal(
+        instance(), db(), g.api_user, record.slug, title=data.get("title"),
+        message=data.get("message")), 201)
+
+
+@bp.get("/proposals")
+def list_proposals():
+    page, per_page = paging()
+    total, rows = proposals.listing(db(), status=request.args.get("status"),
+                                    practice=request.args.get("practice"), page=page,
+                                    per_page=per_page)
+    return jsonify(page_of("proposals", total, page, per_page,
+                           [proposal_json(db(), p, full=False) for p in rows]))
+
+
+@bp.get("/proposals/<int:proposal_id>")
+def get_proposal(proposal_id: int):
+    proposal = proposals.get(db(), proposal_id)
+    if proposals.follow_fork(db(), proposal):
+        db().commit()
+    return proposal_response(proposal)
+
+
+@bp.post("/proposals/<int:proposal_id>/comments")
+def comment_proposal(proposal_id: int):
+    data = body()
+    event = proposals.comment(db(), g.api_user, proposal_id, body=data.get("body"))
+    response = jsonify(event_json(event))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/proposals/<int:proposal_id>/accept")
+def accept_proposal(proposal_id: int):
+    data = body()
+    return proposal_response(proposals.accept(
+        instance(), db(), g.api_user, proposal_id, fork_revision=data.get("fork_revision"),
+        upstream_revision=data.get("upstream_revision"),
+        agree_license=data.get("agree_license"), resolved_body=data.get("resolved_body")))
+
+
+@bp.post("/proposals/<int:proposal_id>/decline")
+def decline_proposal(proposal_id: int):
+    data = body()
+    return proposal_response(proposals.decline(db(), g.api_user, proposal_id,
+                                               reason=data.get("reason")))
+
+
+@bp.post("/proposals/<int:proposal_id>/withdraw")
+def withdraw_proposal(proposal_id: int):
+    return proposal_response(proposals.withdraw(db(), g.api_user, proposal_id))
+
+
+@bp.get("/ledger")
+def give_back_ledger():
+    username = request.args.get("user")
+    if username:
+        username = accounts.require_user(db(), username).username
+    return jsonify(ledger.as_json(ledger.build(db(), username=username)))

@@ -34,6 +34,9 @@ SLUG = {"name": "slug", "in": "path", "required": True,
 PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
           {"name": "per_page", "in": "query",
            "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
+PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True,
+               "schema": {"type": "integer", "minimum": 1}}
+PROPOSAL_STATUSES = ["open", "accepted", "declined", "withdrawn"]
 WRITE_ERRORS = (401, 403, 404, 422, 503)
 
 
@@ -41,6 +44,16 @@ def _list(key: str, item: str) -> dict:
     return {"type": "object", "required": ["total", "page", "per_page", key], "properties": {
         "total": {"type": "integer"}, "page": {"type": "integer"},
         "per_page": {"type": "integer"}, key: {"type": "array", "items": _ref(item)}}}
+
+
+def _discussion_body(required: list[str], **props: dict) -> dict:
+    """A write to a proposal's review (in the database, not to a practice's text in git): no
+    licence agreement needed, and an ``agree_license`` sent along is ignored."""
+    props["agree_license"] = {"type": "boolean", "description":
+                              "Not needed: this changes no practice's text (ignored)."}
+    return {"required": bool(required),
+            **_json({"type": "object", "required": required, "properties": props}
+                    if required else {"type": "object", "properties": props})}
 
 
 def _write_body(required: list[str], **props: dict) -> dict:
@@ -62,6 +75,9 @@ PRACTICE_FIELDS = {
 
 def spec() -> dict[str, Any]:
     practice_ops = {"parameters": [SLUG]}
+    proposal_ops = {"parameters": [PROPOSAL_ID]}
+    conflict = {"description": "Edit conflict: both versions and the marked merge",
+                **_json(_ref("Conflict"))}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Commons API", "version": __version__,
@@ -129,6 +145,85 @@ def spec() -> dict[str, Any]:
             "/changes": {"get": {"summary": "Recent changes across the commons",
                                  "parameters": PAGING,
                                  "responses": {"200": _ok(_list("changes", "Change"))}}},
+            "/practices/{slug}/forks": {**practice_ops, "post": {
+                "summary": "Fork a practice: a new practice with its text, you as its steward",
+                "requestBody": _write_body([], slug={"type": "string", "description":
+                                                     "default: <slug>-<username>"},
+                                           title={"type": "string", "maxLength": 200}),
+                "responses": {"201": _ok(_ref("Practice"), "Created"),
+                              **_errors(401, 404, 409, 422, 503)}}},
+            "/practices/{slug}/lineage": {**practice_ops, "get": {
+                "summary": "Where a practice comes from, and its forks to any depth",
+                "responses": {"200": _ok(_ref("Lineage")), **_errors(404)}}},
+            "/practices/{slug}/compare": {**practice_ops, "get": {
+                "summary": "How a fork stands against its upstream, and what it changed",
+                "responses": {"200": _ok(_ref("Compare")),
+                              **_errors(404, 422)}}},
+            "/practices/{slug}/sync": {**practice_ops, "post": {
+                "summary": "Pull the upstream's new changes into a fork (its stewards)",
+                "requestBody": _write_body(
+                    [], resolved_body={"type": "string", "description":
+                                       "Markdown resolving a conflict (send upstream_revision)"},
+                    upstream_revision={"type": "string", "description":
+                                       "the upstream revision the resolution was made against"}),
+                "responses": {"200": _ok(_ref("Practice")), "409": conflict,
+                              **_errors(*WRITE_ERRORS)}}},
+            "/practices/{slug}/proposals": {**practice_ops, "post": {
+                "summary": "Propose a fork's improvements upstream (the fork's stewards)",
+                "requestBody": _discussion_body(
+                    ["title"], title={"type": "string", "maxLength": 200},
+                    message={"type": "string", "maxLength": 20000}),
+                "responses": {"201": _ok(_ref("Proposal"), "Created"),
+                              **_errors(401, 403, 404, 409, 422)}}},
+            "/proposals": {"get": {
+                "summary": "Proposals, newest first",
+                "parameters": PAGING + [
+                    {"name": "status", "in": "query", "schema": {"type": "string",
+                                                                 "enum": PROPOSAL_STATUSES}},
+                    {"name": "practice", "in": "query", "description":
+                     "a practice at either end (fork or upstream)",
+                     "schema": {"type": "string"}}],
+                "responses": {"200": _ok(_list("proposals", "ProposalSummary")),
+                              **_errors(422)}}},
+            "/proposals/{proposal_id}": {**proposal_ops, "get": {
+                "summary": "A proposal with its merge into the upstream, the diff and the thread",
+                "responses": {"200": _ok(_ref("Proposal")), **_errors(404)}}},
+            "/proposals/{proposal_id}/comments": {**proposal_ops, "post": {
+                "summary": "Comment on a proposal (anyone signed in)",
+                "requestBody": _discussion_body(["body"], body={"type": "string",
+                                                                "maxLength": 20000}),
+                "responses": {"201": _ok(_ref("ProposalEvent"), "Created"),
+                              **_errors(401, 404, 422)}}},
+            "/proposals/{proposal_id}/accept": {**proposal_ops, "post": {
+                "summary": "Accept: one upstream commit authored by the proposer (the "
+                           "upstream's stewards; admins, except on their own proposals)",
+                "requestBody": _write_body(
+                    ["fork_revision", "upstream_revision"],
+                    fork_revision={"type": "string", "description": "as reviewed"},
+                    upstream_revision={"type": "string", "description": "as reviewed"},
+                    resolved_body={"type": "string", "description":
+                                   "Markdown resolving a conflicting merge"}),
+                "responses": {"200": _ok(_ref("Proposal")),
+                              "409": {"description": "Either side moved since the review "
+                                                     "(fork_revision and upstream_revision "
+                                                     "say where they are now), the proposal "
+                                                     "is closed, or the merge conflicts",
+                                      **_json(_ref("Conflict"))},
+                              **_errors(*WRITE_ERRORS)}}},
+            "/proposals/{proposal_id}/decline": {**proposal_ops, "post": {
+                "summary": "Decline with a reason (the upstream's stewards)",
+                "requestBody": _discussion_body(["reason"], reason={"type": "string",
+                                                                    "maxLength": 20000}),
+                "responses": {"200": _ok(_ref("Proposal")), **_errors(401, 403, 404, 409, 422)}}},
+            "/proposals/{proposal_id}/withdraw": {**proposal_ops, "post": {
+                "summary": "Withdraw (the proposer)",
+                "requestBody": _discussion_body([]),
+                "responses": {"200": _ok(_ref("Proposal")), **_errors(401, 403, 404, 409)}}},
+            "/ledger": {"get": {
+                "summary": "The give-back ledger, for everyone or one person",
+                "parameters": [{"name": "user", "in": "query", "description": "a username",
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _ok(_ref("Ledger")), **_errors(404)}}},
         },
     }
 
@@ -156,11 +251,99 @@ def _schemas() -> dict[str, Any]:
             "field": {"type": "string"}}}}}
     conflict = {"allOf": [error, {"type": "object", "properties": {
         k: {"type": "string"} for k in ("current_revision", "base_revision", "yours", "theirs",
-                                         "merged_with_markers")}}]}
+                                         "merged_with_markers", "fork_revision",
+                                         "upstream_revision")}}]}
     change = {"type": "object", "properties": {
         "revision": {"type": "string"}, "slug": {"type": "string"},
-        "kind": {"type": "string", "enum": ["create", "edit", "delete", "rename", "revert"]},
+        "kind": {"type": "string", "enum": ["create", "edit", "delete", "rename", "revert",
+                                             "fork", "sync", "give-back"]},
         "message": {"type": "string"}, "date": {"type": "string", "format": "date-time"},
         "author": person}}
     return {"PracticeSummary": summary, "Practice": practice, "Error": error,
-            "Conflict": conflict, "Change": change, "Person": person}
+            "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas()}
+
+
+def _giveback_schemas() -> dict[str, Any]:
+    string, integer, revision = {"type": "string"}, {"type": "integer"}, {"type": "string"}
+    date = {"type": "string", "format": "date-time"}
+    nullable = lambda schema: {**schema, "nullable": True}  # noqa: E731
+    contributor = {"type": "object", "required": ["username", "display_name"], "properties": {
+        "username": string, "display_name": string},
+        "description": "a person by username and display name (never their email)"}
+    practice_ref = {"type": "object", "properties": {"slug": string,
+                                                      "title": nullable(string)}}
+    event = {"type": "object", "required": ["kind", "author", "body", "revision", "created"],
+             "properties": {
+                 "id": integer,
+                 "kind": {"type": "string", "enum": ["opened", "updated", "comment", "accepted",
+                                                     "declined", "withdrawn"]},
+                 "author": {"allOf": [_ref("Contributor")], "nullable": True},
+                 "body": string, "revision": nullable(revision), "created": date}}
+    proposal_summary = {"type": "object", "properties": {
+        "id": integer, "title": string, "message": string,
+        "status": {"type": "string", "enum": ["open", "accepted", "declined", "withdrawn"]},
+        "fork": practice_ref, "upstream": practice_ref, "proposer": _ref("Contributor"),
+        "fork_revision": {**revision, "description": "the fork revision proposed (follows the "
+                                                     "fork while the proposal is open)"},
+        "upstream_revision": {**revision, "description": "the upstream's current revision: "
+                                                         "what an accept sends"},
+        "opened": date, "updated": date, "closed": nullable(date),
+        "closed_by": {"allOf": [_ref("Contributor")], "nullable": True},
+        "decline_reason": nullable(string), "accepted_revision": nullable(revision)}}
+    proposal = {"allOf": [_ref("ProposalSummary"), {"type": "object", "properties": {
+        "clean": {"type": "boolean", "nullable": True,
+                  "description": "whether it merges cleanly into the upstream now "
+                                 "(null when a practice is gone)"},
+        "merged": {"type": "string", "nullable": True,
+                   "description": "the proposed text merged into the upstream's current text, "
+                                  "with conflict markers if not clean"},
+        "diff": {"type": "string", "nullable": True,
+                 "description": "unified diff, upstream's current text → merged"},
+        "events": {"type": "array", "items": _ref("ProposalEvent")}}}]}
+    branch = {"type": "object", "properties": {
+        "slug": string, "title": string, "ahead": integer, "behind": integer,
+        "forks": {"type": "array", "items": _ref("LineageFork")}}}
+    lineage = {"type": "object", "required": ["ancestors", "forks"], "properties": {
+        "ancestors": {"type": "array", "description": "nearest first", "items": {
+            "type": "object", "properties": {
+                "slug": string, "title": nullable(string),
+                "revision": {**revision, "description": "the revision its child was taken at"},
+                "missing": {"type": "boolean",
+                            "description": "true when it is no longer in the commons"}}}},
+        "forks": {"type": "array", "items": _ref("LineageFork")}}}
+    compare = {"type": "object", "required": ["ahead", "behind", "fork_point", "upstream",
+                                              "diff"], "properties": {
+        "ahead": {"type": "integer", "description": "the fork's own commits not given back"},
+        "behind": {"type": "integer",
+                   "description": "the upstream's commits since the fork point"},
+        "since": {**date, "nullable": True,
+                  "description": "when the first improvement not given back was made"},
+        "fork_point": revision,
+        "upstream": {"type": "object", "properties": {"slug": string, "title": string,
+                                                       "revision": revision}},
+        "diff": {"type": "string", "description": "what the fork changed since its fork point "
+                                                  "(unified diff)"}}}
+    tally = {k: integer for k in ("forks", "unreturned", "open", "accepted", "declined",
+                                  "withdrawn")}
+    row = {"type": "object", "properties": {
+        "id": integer, "title": string, "fork": string, "upstream": string,
+        "proposer": _ref("Contributor"), "status": string, "opened": date,
+        "age_days": integer, "closed": date, "revision": revision}}
+    ledger = {"type": "object", "properties": {
+        "totals": {"type": "object", "properties": tally},
+        "unreturned": {"type": "array", "items": {"type": "object", "properties": {
+            "fork": string, "title": string, "upstream": string, "ahead": integer,
+            "behind": integer, "since": nullable(date), "age_days": integer,
+            "stewards": {"type": "array", "items": string}}}},
+        "open": {"type": "array", "items": row},
+        "accepted": {"type": "array", "items": row},
+        "declined": {"type": "array", "items": {"allOf": [row, {
+            "type": "object", "properties": {"reason": string}}]}},
+        "withdrawn": {"type": "array", "items": row},
+        "by_practice": {"type": "array", "items": {"type": "object", "properties": {
+            "slug": string, "title": nullable(string), **tally}}},
+        "by_contributor": {"type": "array", "items": {"type": "object", "properties": {
+            "username": string, **tally}}}}}
+    return {"Contributor": contributor, "ProposalEvent": event,
+            "ProposalSummary": proposal_summary, "Proposal": proposal,
+            "LineageFork": branch, "Lineage": lineage, "Compare": compare, "Ledger": ledger}
