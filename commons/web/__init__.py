@@ -35,7 +35,7 @@ def atom_date(value) -> str:
 
 
 def register(app: Flask) -> None:
-    from . import accounts, api, errors, history, practices
+    from . import accounts, api, errors, giveback, history, practices
     from .base import close_db, db, template_globals
 
     csrf.init_app(app)
@@ -54,7 +54,7 @@ def register(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.add_template_filter(atom_date, "atom_date")
     app.context_processor(template_globals)
-    for module in (practices, history, accounts):
+    for module in (practices, history, giveback, accounts):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import CommonsError
-from ..services import accounts, editing, reading
+from ..services import accounts, editing, forks, proposals, reading
 from .base import db, instance, paging, safe_next
 from .forms import (DeleteAccountForm, EmptyForm, LoginForm, PasswordForm, ProfileForm,
                     RegisterForm)
@@ -114,9 +114,16 @@ def user_page(username: str):
         abort(404)
     page, per_page = paging()
     total, changes = reading.recent_changes(db(), page, per_page, username=user.username)
-    return render_template("user.html", user=user, practices=reading.practices_of(db(), user.username),
+    practices = reading.practices_of(db(), user.username)
+    user_forks = [(r, forks.standing(db(), r)) for r in practices
+                  if r.upstream_slug and user.username in (r.stewards or [])]
+    proposal_total, user_proposals = proposals.listing(db(), user=user.username, per_page=100)
+    return render_template("user.html", user=user, practices=practices,
                            changes=changes, total=total, page=page, per_page=per_page,
-                           titles=reading.titles(db(), {c.slug for c in changes}))
+                           titles=reading.titles(db(), {c.slug for c in changes}),
+                           forks=user_forks, proposals=user_proposals,
+                           proposal_total=proposal_total,
+                           given_back=[p for p in user_proposals if p.status == "accepted"])
 
 
 @bp.get("/lang/<code>")

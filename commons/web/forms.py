@@ -40,6 +40,43 @@ class StewardForm(LicenseMixin, FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
 
 
+class ForkForm(LicenseMixin, FlaskForm):
+    title = StringField(_l("Title of your fork (optional)"),
+                        validators=[Optional(), Length(max=200)])
+    slug = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=80)])
+
+
+class SyncForm(LicenseMixin, FlaskForm):
+    """Sync a fork; after a conflict, also the text the stewards resolved and the upstream
+    revision they resolved it against."""
+    resolved_body = TextAreaField(_l("Resolved text (Markdown)"))
+    upstream_revision = HiddenField()
+
+
+class ProposeForm(FlaskForm):
+    title = StringField(_l("Title of your proposal"),
+                        validators=[DataRequired(), Length(max=200)])
+    message = TextAreaField(_l("What you changed and why (Markdown, optional)"),
+                            validators=[Optional(), Length(max=20_000)])
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Your comment (Markdown)"),
+                         validators=[DataRequired(), Length(max=20_000)])
+
+
+class AcceptForm(LicenseMixin, FlaskForm):
+    """The revisions the reviewer looked at; after a conflict, the text they resolved."""
+    fork_revision = HiddenField(validators=[DataRequired()])
+    upstream_revision = HiddenField(validators=[DataRequired()])
+    resolved_body = TextAreaField(_l("Resolved text (Markdown)"))
+
+
+class DeclineForm(FlaskForm):
+    reason = TextAreaField(_l("Why you decline it"),
+                           validators=[DataRequired(), Length(max=20_000)])
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=40)])
     password = PasswordField(_l("Password"), validators=[DataRequired()])

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import CommonsError, EditConflict
-from ..services import accounts, catalog, editing, reading
+from ..services import accounts, catalog, editing, proposals, reading
 from ..services import practice as doc
 from .base import db, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
@@ -29,6 +29,12 @@ def body_html(blob_id: str) -> str:
     return reading.body_html(instance(), db(), blob_id, **_link_targets())
 
 
+def markdown_html(text: str) -> str:
+    """Markdown written on a page (a proposal, a comment) as sanitised HTML, practice links
+    resolved like a practice's own."""
+    return reading.preview_html(db(), text, **_link_targets())
+
+
 def load(slug: str):
     """The record for ``slug``, or a redirect response for a renamed one, or 404."""
     record, moved_to = catalog.find_record(db(), slug)
@@ -42,9 +48,12 @@ def load(slug: str):
 @bp.get("/")
 def home():
     session = db()
+    waiting = proposals.waiting_for(session, current_user) \
+        if current_user.is_authenticated else []
     return render_template("home.html", recent=reading.recent_practices(session, 12),
                            tags=reading.popular_tags(session),
-                           changes=reading.recent_changes(session, 1, 8)[1])
+                           changes=reading.recent_changes(session, 1, 8)[1],
+                           waiting=waiting)
 
 
 @bp.get("/p/<slug>")
@@ -54,11 +63,12 @@ def show(slug: str):
         return moved
     session = db()
     linked = set(record.translations.values())
+    from .giveback import practice_context
     return render_template(
         "practice.html", record=record, html=body_html(record.blob_id),
         translation_titles=reading.titles(session, linked),
         can_edit=accounts.can_edit(user_or_none(), record),
-        rename_form=RenameForm(), steward_form=StewardForm())
+        rename_form=RenameForm(), steward_form=StewardForm(), **practice_context(record))
 
 
 @bp.get("/p/<slug>.md")
