@@ -170,6 +170,17 @@ def test_changes_atom_and_markdown_download(client, api):
     assert md.mimetype == "text/markdown" and md.get_data(as_text=True).startswith("---\n")
 
 
+def test_changes_feed_escapes_titles_and_messages(client, api):
+    """Titles and messages are what people typed: the feed must stay well-formed XML."""
+    r = api("post", "/practices", "alice", json={
+        "title": "Rôles & <cercles>", "body": "text", "message": "Tom & Jerry <b>",
+        "agree_license": True})
+    assert r.status_code == 201, r.get_json()
+    feed = ET.fromstring(client.get("/changes.atom").data)  # raises on invalid XML
+    title = feed.find("{http://www.w3.org/2005/Atom}entry/{http://www.w3.org/2005/Atom}title")
+    assert title.text == "Rôles & <cercles>: Tom & Jerry <b>"
+
+
 def test_tags_and_user_pages(client, users):
     page = client.get("/tags/peer-learning").get_data(as_text=True)
     assert "Co-development group" in page

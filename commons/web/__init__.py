@@ -34,9 +34,20 @@ def atom_date(value) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+AUTOESCAPED = (".html", ".htm", ".xml", ".xhtml", ".svg", ".atom")
+
+
+def autoescape(template_name: str | None) -> bool:
+    """Flask escapes only HTML-like templates; the Atom feeds are XML and carry titles and
+    comments people typed, so they are escaped too."""
+    return template_name is None or template_name.endswith(AUTOESCAPED)
+
+
 def register(app: Flask) -> None:
     from . import accounts, api, errors, giveback, history, practices
     from .base import close_db, db, template_globals
+
+    app.jinja_env.autoescape = autoescape
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
