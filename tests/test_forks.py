@@ -401,3 +401,95 @@ def test_stewards_see_what_waits_for_them(w, inst):
         kinds = [(e.proposal_id, e.kind) for e in proposals.events_for(s, w.user(s, "alice"))]
     assert kinds[0][1] == "declined" and (open_id, "opened") in kinds
     assert {pid for pid, _kind in kinds} == {open_id, open_id + 1, open_id - 1}
+
+
+# ---- what is refused, and what stays readable ---------------------------------------------------
+
+def test_bad_input_to_proposals_is_a_clear_validation_error(w, inst, app):
+    up = w.create("alice", "Check-in round")
+    fork = w.fork("bob", up)
+    w.edit("bob", fork, "First paragraph.", "First paragraph, bob.")
+    with pytest.raises(ValidationError) as info:
+        w.propose("bob", fork, title="x" * 201)
+    assert str(info.value) == "The title is at most 200 characters."
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert info.value.message == "Le titre fait au plus 200 caractères."
+    pid = w.propose("bob", fork)
+    with inst.session() as s:
+        with pytest.raises(proposals.NotFound):
+            proposals.get(s, True)  # a JSON true is not proposal number 1
+        for bad in (None, 42, "HEAD~1", "0" * 39):
+            with pytest.raises(ValidationError):
+                proposals.accept(inst, s, w.user(s, "alice"), pid, fork_revision=bad,
+                                 upstream_revision=w.record(up).revision, agree_license=True)
+        proposals.withdraw(s, w.user(s, "bob"), pid)
+    with inst.session() as s:
+        with pytest.raises(Conflict) as info:
+            proposals.withdraw(s, w.user(s, "bob"), pid)
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert "retirée" in info.value.message and "withdrawn" not in info.value.message
+
+
+def test_sync_refuses_a_resolution_it_cannot_place(w, inst):
+    up = w.create("alice", "Lean coffee")
+    fork = w.fork("bob", up)
+    w.edit("bob", fork, "First paragraph.", "First paragraph, bob.")
+    with pytest.raises(ValidationError):  # nothing new upstream: no conflict to resolve
+        w.sync("bob", fork, resolved_body="anything", upstream_revision=w.record(up).revision)
+    w.edit("alice", up, "First paragraph.", "First paragraph, alice.")
+    with pytest.raises(ValidationError):  # which upstream revision was it resolved against?
+        w.sync("bob", fork, resolved_body="anything")
+    assert "bob" in w.body(fork) and w.standing(fork).behind == 1
+
+
+def test_resolved_accept_brings_the_accepted_text_into_the_fork(w, inst):
+    up = w.create("alice", "Fishbowl")
+    fork = w.fork("bob", up)
+    w.edit("bob", fork, "Third paragraph.", "Third paragraph, from the fork.")
+    pid = w.propose("bob", fork)
+    w.edit("alice", up, "Third paragraph.", "Third paragraph, from upstream.")
+    resolved = w.body(up).replace("Third paragraph, from upstream.", "Third paragraph, both.")
+    w.accept("alice", pid, resolved_body=resolved)
+    # the fork's point moved past the accepted commit, so it must hold the accepted wording:
+    # keeping "from the fork" would hide upstream's side of the conflict for good
+    assert w.body(fork) == w.body(up) == resolved
+    s = w.standing(fork)
+    assert (s.ahead, s.behind) == (0, 0)
+
+
+def test_closed_proposals_read_as_they_were_closed(w, inst):
+    up = w.create("alice", "Silent meeting")
+    fork = w.fork("bob", up)
+    w.edit("bob", fork, "Second paragraph.", "Second paragraph, bob.")
+    accepted_id = w.propose("bob", fork)
+    _status, accepted = w.accept("alice", accepted_id)
+    w.edit("bob", fork, "Fourth paragraph.", "Fourth paragraph, bob.")
+    declined_id = w.propose("bob", fork)
+    with inst.session() as s:
+        proposals.decline(s, w.user(s, "alice"), declined_id, reason="Not now.")
+    closed_at = w.record(up).revision
+    w.edit("alice", up, "First paragraph.", "First paragraph, later.")  # upstream moves on
+    with inst.session() as s:
+        first = proposals.review(inst, s, proposals.get(s, accepted_id))
+        second = proposals.review(inst, s, proposals.get(s, declined_id))
+    # accepted: exactly the change the accepted commit made upstream
+    assert "Second paragraph, bob." in first.merged and "bob" not in first.upstream_body
+    assert "later" not in first.merged and first.clean
+    assert any(row.kind == "add" for hunk in first.rows for row in hunk)
+    # declined: the proposal against the upstream text of the moment it was declined
+    assert second.upstream_revision == closed_at
+    assert "later" not in second.upstream_body and "Fourth paragraph, bob." in second.merged
+
+
+def test_ledger_counts_a_fork_for_each_of_its_stewards(w, inst):
+    up, other, f1, f2, f3, open_id = scenario(w)
+    with inst.session() as s:
+        editing.add_steward(inst, s, w.user(s, "bob"), f3, "root", agree_license=True)
+    with inst.session() as s:
+        everyone = ledger.as_json(ledger.build(s))
+        roots = ledger.as_json(ledger.build(s, username="root"))
+    by_person = {r["username"]: r for r in everyone["by_contributor"]}
+    assert (by_person["root"]["forks"], by_person["root"]["unreturned"]) == (2, 1)
+    assert (by_person["bob"]["forks"], by_person["bob"]["unreturned"]) == (2, 1)
+    assert everyone["totals"]["forks"] == 3  # the fork itself is counted once
+    assert roots["totals"]["forks"] == 2 and roots["by_contributor"] == [by_person["root"]]

@@ -26,6 +26,7 @@ from . import practice as doc
 from .editing import (SaveResult, change_message, commit_one, read_current, require_license,
                       unique_slug, write_lock)
 from .instance import Instance
+from .store import is_full_revision
 
 # Commits on a fork that are not improvements of its own: the fork itself, syncs, renames.
 NOT_OWN = ("fork", "sync", "rename")
@@ -257,6 +258,10 @@ def sync_fork(inst: Instance, session: Session, user: User | None, slug: str, *,
     require_license(agree_license, inst.license)
     if resolved_body is not None:
         doc.validate_fields("x", None, "en", resolved_body)
+        if not is_full_revision(upstream_revision):
+            raise ValidationError("A resolved text comes with upstream_revision: the revision "
+                                  "of the upstream you resolved the conflict against.",
+                                  field="upstream_revision")
     with write_lock(inst, session):
         record = catalog.get_record(session, slug)
         user = accounts.require_editor(user, record)
@@ -264,6 +269,10 @@ def sync_fork(inst: Instance, session: Session, user: User | None, slug: str, *,
         fork = read_current(inst, record)
         theirs = read_current(inst, upstream).body
         if resolved_body is not None:
+            if upstream.revision == record.fork_point:
+                raise ValidationError("%(slug)s has nothing new since the fork point: there is "
+                                      "no conflict to resolve. Edit the fork instead.",
+                                      field="resolved_body", slug=upstream.slug)
             if upstream_revision != upstream.revision:
                 raise Conflict("%(slug)s changed again while you resolved the conflict: "
                                "review its new changes and sync again.", slug=upstream.slug,

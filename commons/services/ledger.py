@@ -45,7 +45,9 @@ def age_days(since: datetime, now: datetime | None = None) -> int:
 
 
 def build(session: Session, *, username: str | None = None) -> Ledger:
-    """The ledger, for everyone or for one person (their forks and proposals)."""
+    """The ledger, for everyone or for one person (the forks they steward, the proposals they
+    made). Per contributor, a fork counts for each of its stewards, a proposal for its
+    proposer."""
     ledger = Ledger()
     ledger.titles = dict(session.execute(select(PracticeRecord.slug, PracticeRecord.title)).all())
     proposals = list(session.scalars(select(Proposal).order_by(Proposal.id.desc())))
@@ -54,25 +56,27 @@ def build(session: Session, *, username: str | None = None) -> Ledger:
                                 .where(PracticeRecord.upstream_slug.is_not(None))
                                 .order_by(PracticeRecord.slug))
     for record in fork_rows:
-        forker = (record.stewards or [None])[0]
-        if username is not None and username not in (record.stewards or []):
+        # A fork counts for each of its stewards: they are the ones who can give it back.
+        stewards = list(record.stewards or [])
+        people = [username] if username is not None else stewards
+        if username is not None and username not in stewards:
             continue
         state = forks.standing(session, record)
         if state is None:
             continue
+        unreturned = bool(state.ahead) and record.slug not in open_from
         ledger.totals.forks += 1
         ledger.by_practice[record.upstream_slug].forks += 1
-        if forker:
-            ledger.by_contributor[forker].forks += 1
-        if state.ahead and record.slug not in open_from:
+        for person in people:
+            ledger.by_contributor[person].forks += 1
+            ledger.by_contributor[person].unreturned += unreturned
+        if unreturned:
             ledger.totals.unreturned += 1
             ledger.by_practice[record.upstream_slug].unreturned += 1
-            if forker:
-                ledger.by_contributor[forker].unreturned += 1
             ledger.unreturned.append({"fork": record.slug, "title": record.title,
                                       "upstream": record.upstream_slug, "ahead": state.ahead,
                                       "behind": state.behind, "since": state.since,
-                                      "stewards": list(record.stewards or [])})
+                                      "stewards": stewards})
     ledger.unreturned.sort(key=lambda row: row["since"] or utcnow())
     for proposal in proposals:
         who = proposal.proposer.username

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -24,28 +26,47 @@ from . import accounts, catalog, diffs, forks
 from . import practice as doc
 from .editing import commit_one, read_current, require_license, write_lock
 from .instance import Instance
-from .store import Identity
+from .store import Identity, is_full_revision
 
 STATUSES = ("open", "accepted", "declined", "withdrawn")
 TITLE_MAX = 200
 TEXT_MAX = 20_000
 
 
+# What each free-text field is called in messages ("%(name)s is required." reads in both
+# languages once the name is translated too).
+LABELS = {"title": _l("The title"), "message": _l("The message"), "reason": _l("The reason"),
+          "body": _l("The comment")}
+STATUS_NAMES = {"open": _lp("proposal", "open"), "accepted": _lp("proposal", "accepted"),
+                "declined": _lp("proposal", "declined"), "withdrawn": _lp("proposal", "withdrawn")}
+
+
 def _text(value: Any, field: str, *, required: bool, maximum: int = TEXT_MAX) -> str:
+    name = LABELS[field]
     if value is None:
         value = ""
     if not isinstance(value, str) or "\x00" in value:
-        raise ValidationError("%(field)s must be text.", field=field)
+        raise ValidationError("%(name)s must be text.", field=field, name=name)
     value = value.strip()
     if required and not value:
-        raise ValidationError("%(field)s is required.", field=field)
+        raise ValidationError("%(name)s is required.", field=field, name=name)
     if len(value) > maximum:
-        raise ValidationError("%(field)s is at most %(n)s characters.", field=field, n=maximum)
+        raise ValidationError("%(name)s is at most %(n)s characters.", field=field, name=name,
+                              n=maximum)
+    return value
+
+
+def _revision(value: Any, field: str) -> str:
+    """A revision the reviewer saw: a full commit id, checked before anything is compared."""
+    if not is_full_revision(value):
+        raise ValidationError("%(name)s must be the 40-character revision you reviewed.",
+                              field=field, name=field)
     return value
 
 
 def get(session: Session, proposal_id: Any) -> Proposal:
-    proposal = session.get(Proposal, proposal_id) if isinstance(proposal_id, int) else None
+    valid = isinstance(proposal_id, int) and not isinstance(proposal_id, bool)
+    proposal = session.get(Proposal, proposal_id) if valid else None
     if proposal is None:
         raise NotFound("There is no proposal number %(id)s.", id=proposal_id)
     return proposal
@@ -99,11 +120,13 @@ def follow_all(session: Session, slug: str) -> None:
 
 @dataclass
 class Review:
-    """What a reviewer looks at: the proposed text merged into the upstream's current text."""
+    """What a reviewer looks at: the proposed text merged into the upstream's text — its current
+    text while the proposal is open, the text it was closed against afterwards."""
 
     proposal: Proposal
     fork: Any
     upstream: Any
+    upstream_revision: str
     upstream_body: str
     proposed_body: str
     merged: str
@@ -116,61 +139,72 @@ class Review:
     @property
     def diff(self) -> str:
         return diffs.unified(self.upstream_body, self.merged,
-                             f"{self.upstream.slug}@{self.upstream.revision[:10]}",
+                             f"{self.upstream.slug}@{self.upstream_revision[:10]}",
                              f"{self.fork.slug}@{self.proposal.fork_revision[:10]}")
 
 
 def review(inst: Instance, session: Session, proposal: Proposal) -> Review | None:
-    """The three-way merge of the pinned fork text into the upstream's current text, from the
-    fork point the pinned revision was based on. None when either practice is gone."""
+    """The three-way merge of the pinned fork text into the upstream's text, from the fork
+    point the pinned revision was based on. A closed proposal stays readable as it was closed:
+    an accepted one shows the change it made upstream, a declined or withdrawn one the merge
+    against the upstream text of that moment. None when either practice is gone."""
     fork, upstream = fork_record(session, proposal), upstream_record(session, proposal)
     if fork is None or upstream is None:
         return None
     found = catalog.version_at(inst.store, session, fork.slug, proposal.fork_revision)
     pinned = doc.parse(found[0]) if found else read_current(inst, fork)
+    if proposal.status == "open":
+        against, upstream_body = upstream.revision, read_current(inst, upstream).body
+    else:
+        against = proposal.upstream_revision
+        upstream_body = forks.body_at(inst, session, upstream.slug, against)
+    if proposal.status == "accepted" and proposal.accepted_revision:
+        merged = forks.body_at(inst, session, upstream.slug, proposal.accepted_revision)
+        return Review(proposal, fork, upstream, against, upstream_body, pinned.body, merged, True)
     point = (pinned.meta.get("forked_from") or {}).get("revision")
     base = forks.body_at(inst, session, upstream.slug, point if isinstance(point, str) else None)
-    upstream_body = read_current(inst, upstream).body
     merged, clean = inst.store.merge_texts(base, upstream_body, pinned.body,
                                            labels=(upstream.slug, "fork point", fork.slug))
-    return Review(proposal, fork, upstream, upstream_body, pinned.body, merged, clean)
+    return Review(proposal, fork, upstream, against, upstream_body, pinned.body, merged, clean)
 
 
 def open_proposal(inst: Instance, session: Session, user: User | None, fork_slug: str, *,
                   title: Any, message: Any = "") -> Proposal:
-    """A fork's stewards propose its improvements upstream."""
-    fork = catalog.get_record(session, fork_slug)
+    """A fork's stewards propose its improvements upstream. Under the write lock, so two
+    requests cannot open two proposals from the same fork."""
     user = accounts.require_signed_in(user)
-    if not accounts.is_steward(user, fork) and not user.is_admin:
-        raise Forbidden("Only the stewards of %(slug)s can propose its changes upstream.",
-                        slug=fork.slug)
     title = _text(title, "title", required=True, maximum=TITLE_MAX)
     message = _text(message, "message", required=False)
-    upstream = forks.upstream_of(session, fork)
-    state = forks.standing(session, fork)
-    if not state or state.ahead == 0:
-        raise ValidationError("%(slug)s has no improvements to give back: it is not ahead of "
-                              "%(upstream)s.", slug=fork.slug, upstream=upstream.slug)
-    existing = session.scalar(select(Proposal).where(Proposal.fork_slug == fork.slug,
-                                                     Proposal.upstream_slug == upstream.slug,
-                                                     Proposal.status == "open"))
-    if existing is not None:
-        raise Conflict("Proposal %(id)s from this fork is still open: it follows the fork's new "
-                       "changes, so there is no need for another.", id=existing.id,
-                       details={"proposal": existing.id})
-    proposal = Proposal(fork_slug=fork.slug, upstream_slug=upstream.slug, proposer=user,
-                        title=title, message=message, status="open",
-                        fork_revision=fork.revision, upstream_revision=upstream.revision,
-                        created_at=utcnow(), updated_at=utcnow())
-    session.add(proposal)
-    _event(session, proposal, "opened", user, revision=fork.revision)
-    current = review(inst, session, proposal)
-    if current is not None and current.clean and current.merged == current.upstream_body:
-        session.rollback()
-        raise ValidationError("The text of %(slug)s brings nothing new to %(upstream)s: "
-                              "its changes are already there.", slug=fork.slug,
-                              upstream=upstream.slug)
-    session.commit()
+    with write_lock(inst, session):
+        fork = catalog.get_record(session, fork_slug)
+        if not accounts.is_steward(user, fork) and not user.is_admin:
+            raise Forbidden("Only the stewards of %(slug)s can propose its changes upstream.",
+                            slug=fork.slug)
+        upstream = forks.upstream_of(session, fork)
+        state = forks.standing(session, fork)
+        if not state or state.ahead == 0:
+            raise ValidationError("%(slug)s has no improvements to give back: it is not ahead "
+                                  "of %(upstream)s.", slug=fork.slug, upstream=upstream.slug)
+        existing = session.scalar(select(Proposal).where(Proposal.fork_slug == fork.slug,
+                                                         Proposal.upstream_slug == upstream.slug,
+                                                         Proposal.status == "open"))
+        if existing is not None:
+            raise Conflict("Proposal %(id)s from this fork is still open: it follows the fork's "
+                           "new changes, so there is no need for another.", id=existing.id,
+                           details={"proposal": existing.id})
+        proposal = Proposal(fork_slug=fork.slug, upstream_slug=upstream.slug, proposer=user,
+                            title=title, message=message, status="open",
+                            fork_revision=fork.revision, upstream_revision=upstream.revision,
+                            created_at=utcnow(), updated_at=utcnow())
+        session.add(proposal)
+        _event(session, proposal, "opened", user, revision=fork.revision)
+        current = review(inst, session, proposal)
+        if current is not None and current.clean and current.merged == current.upstream_body:
+            session.rollback()
+            raise ValidationError("The text of %(slug)s brings nothing new to %(upstream)s: "
+                                  "its changes are already there.", slug=fork.slug,
+                                  upstream=upstream.slug)
+        session.commit()
     return proposal
 
 
@@ -201,7 +235,7 @@ def _require_reviewer(session: Session, user: User | None, proposal: Proposal):
 def _require_open(proposal: Proposal) -> None:
     if proposal.status != "open":
         raise Conflict("This proposal is %(status)s: it can no longer change.",
-                       status=proposal.status)
+                       status=STATUS_NAMES[proposal.status])
 
 
 def _co_authors(session: Session, fork, proposal: Proposal, proposer: User) -> list[str]:
@@ -227,6 +261,8 @@ def accept(inst: Instance, session: Session, user: User | None, proposal_id: Any
     reviewer looked, or if the merge conflicts and no resolution was sent."""
     proposal = get(session, proposal_id)
     user, upstream = _require_reviewer(session, user, proposal)
+    fork_revision = _revision(fork_revision, "fork_revision")
+    upstream_revision = _revision(upstream_revision, "upstream_revision")
     require_license(agree_license, inst.license)
     if resolved_body is not None:
         doc.validate_fields("x", None, "en", resolved_body)
@@ -278,18 +314,22 @@ def accept(inst: Instance, session: Session, user: User | None, proposal_id: Any
                                   "its author to withdraw it.", slug=upstream.slug)
         upstream = catalog.get_record(session, upstream.slug)
         proposal.status = "accepted"
+        proposal.upstream_revision = upstream_revision  # what the accepted commit applied to
         proposal.accepted_revision = accepted
         proposal.closed_at = utcnow()
         proposal.closed_by = user
         _event(session, proposal, "accepted", user, revision=accepted)
         session.flush()
         # The fork takes the accepted text in, and its fork point moves past its given changes.
+        # Where the reviewer's resolution rewrote lines the fork changed, the fork takes the
+        # accepted wording: keeping its own would hide the upstream's side of the conflict
+        # once the fork point has moved. The proposed wording stays in the fork's history.
         fork_doc = read_current(inst, fork)
         base = forks.body_at(inst, session, upstream.slug, fork.fork_point)
         synced, clean = inst.store.merge_texts(base, fork_doc.body, body)
         commit_one(inst, session,
                    {doc.path_for(fork.slug): forks._synced_text(
-                       fork_doc, upstream, synced if clean else fork_doc.body)},
+                       fork_doc, upstream, synced if clean else body)},
                    user, f"Sync {fork.slug} with {upstream.slug} after proposal {proposal.id}",
                    [("Synced-from", f"{upstream.slug}@{upstream.revision}"),
                     ("Proposal", str(proposal.id)),
@@ -298,11 +338,19 @@ def accept(inst: Instance, session: Session, user: User | None, proposal_id: Any
     return proposal
 
 
+def _freeze(session: Session, proposal: Proposal) -> None:
+    """Pin the upstream revision a proposal is closed against, so it reads the same forever."""
+    upstream = upstream_record(session, proposal)
+    if upstream is not None:
+        proposal.upstream_revision = upstream.revision
+
+
 def decline(session: Session, user: User | None, proposal_id: Any, *, reason: Any) -> Proposal:
     proposal = get(session, proposal_id)
     user, _upstream = _require_reviewer(session, user, proposal)
     _require_open(proposal)
     reason = _text(reason, "reason", required=True)
+    _freeze(session, proposal)
     proposal.status = "declined"
     proposal.decline_reason = reason
     proposal.closed_at = utcnow()
@@ -315,9 +363,10 @@ def decline(session: Session, user: User | None, proposal_id: Any, *, reason: An
 def withdraw(session: Session, user: User | None, proposal_id: Any) -> Proposal:
     proposal = get(session, proposal_id)
     user = accounts.require_signed_in(user)
-    if user.id != proposal.proposer_id and not user.is_admin:
+    if user.id != proposal.proposer_id:
         raise Forbidden("Only the person who made this proposal can withdraw it.")
     _require_open(proposal)
+    _freeze(session, proposal)
     proposal.status = "withdrawn"
     proposal.closed_at = utcnow()
     proposal.closed_by = user

@@ -29,6 +29,7 @@ from ..errors import LockTimeout, NotFound, ValidationError
 BRANCH = "main"
 REF = f"refs/heads/{BRANCH}"
 REVISION_RE = re.compile(r"^[0-9a-f]{7,40}$")
+FULL_REVISION_RE = re.compile(r"[0-9a-f]{40}")
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.+)$")
 COMMITTER = ("Commons", "commons@users.noreply.commons")
 
@@ -78,6 +79,11 @@ def format_message(message: str, trailers: list[tuple[str, str]]) -> str:
     if trailers:
         text += "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers)
     return text + "\n"
+
+
+def is_full_revision(value: object) -> bool:
+    """A whole commit id, as the API hands out and expects back for "the revision you saw"."""
+    return isinstance(value, str) and FULL_REVISION_RE.fullmatch(value) is not None
 
 
 def validate_revision(revision: object) -> str:

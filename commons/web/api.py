@@ -112,8 +112,10 @@ def proposal_json(session, proposal: Proposal, current: proposals.Review | None 
                      "title": upstream.title if upstream else None},
         "proposer": person_json(proposal.proposer),
         "fork_revision": proposal.fork_revision,
-        # what an accept must send: the upstream as it is now
-        "upstream_revision": upstream.revision if upstream else proposal.upstream_revision,
+        # open: what an accept must send, the upstream as it is now; closed: the upstream
+        # revision it was closed against
+        "upstream_revision": upstream.revision if upstream and proposal.status == "open"
+        else proposal.upstream_revision,
         "opened": iso(proposal.created_at), "updated": iso(proposal.updated_at),
         "closed": iso(proposal.closed_at), "closed_by": person_json(proposal.closed_by),
         "decline_reason": proposal.decline_reason,

@@ -48,9 +48,7 @@ def _list(key: str, item: str) -> dict:
 
 def _discussion_body(required: list[str], **props: dict) -> dict:
     """A write to a proposal's review (in the database, not to a practice's text in git): no
-    licence agreement needed, and an ``agree_license`` sent along is ignored."""
-    props["agree_license"] = {"type": "boolean", "description":
-                              "Not needed: this changes no practice's text (ignored)."}
+    licence agreement needed, as nothing is added to a practice."""
     return {"required": bool(required),
             **_json({"type": "object", "required": required, "properties": props}
                     if required else {"type": "object", "properties": props})}
@@ -285,8 +283,10 @@ def _giveback_schemas() -> dict[str, Any]:
         "fork": practice_ref, "upstream": practice_ref, "proposer": _ref("Contributor"),
         "fork_revision": {**revision, "description": "the fork revision proposed (follows the "
                                                      "fork while the proposal is open)"},
-        "upstream_revision": {**revision, "description": "the upstream's current revision: "
-                                                         "what an accept sends"},
+        "upstream_revision": {**revision, "description": "open: the upstream's current "
+                                                         "revision, what an accept sends; "
+                                                         "closed: the one it was closed "
+                                                         "against"},
         "opened": date, "updated": date, "closed": nullable(date),
         "closed_by": {"allOf": [_ref("Contributor")], "nullable": True},
         "decline_reason": nullable(string), "accepted_revision": nullable(revision)}}
