@@ -119,8 +119,10 @@ def test_practice_page_shows_where_it_comes_from_and_its_variants(client, w):
     assert "This is a fork of Peer circle: 0 ahead, 1 behind." in page
     page = text(client.get(f"/p/{a}"))
     assert '<ol class="ancestors">' not in page
-    variants = re.search(r'<ul class="variants">(.*?)</ul>', page, re.S).group(1)
-    assert re.findall(r'href="/p/([a-z0-9-]+)"', variants) == [b]
+    variants = re.search(r'<ul class="variants">(.*)</ul>', page, re.S).group(1)
+    assert re.findall(r'href="/p/([a-z0-9-]+)"', variants) == [b, c]  # the tree, to any depth
+    assert re.search(rf'href="/p/{b}".*?<ul class="variants">\s*<li><a href="/p/{c}"',
+                     variants, re.S)  # c is drawn under b
     assert "1 ahead · 0 behind" in variants
     assert f'href="/p/{a}/family"' in page
     # the fork's steward is invited to give back; others are not
@@ -494,3 +496,19 @@ def test_pages_speak_french(client, w):
     r = client.post(f"/p/{fork}/propose", data={"title": "Encore"}, headers=fr)
     assert r.status_code == 409
     assert f"La proposition {pid} de cette variante est toujours ouverte" in text(r)
+
+
+def test_a_popular_practice_page_shows_its_nearest_variants_and_counts_the_rest(
+        client, w, monkeypatch):
+    from commons.web import giveback
+    monkeypatch.setattr(giveback, "VARIANTS_SHOWN", 2)
+    a = w.create("alice", "Open space")
+    b = w.fork("bob", a)
+    w.fork("root", b)  # a grandchild: the deepest, so the one left out
+    d = w.fork("root", a)
+    page = text(client.get(f"/p/{a}"))
+    variants = re.search(r'<ul class="variants">(.*)</ul>', page, re.S).group(1)
+    assert re.findall(r'href="/p/([a-z0-9-]+)"', variants) == [b, d]
+    assert "and 1 more variant, in the family tree" in page
+    page = text(client.get(f"/p/{a}", headers={"Accept-Language": "fr"}))
+    assert "et 1 autre variante, dans l’arbre de famille" in page

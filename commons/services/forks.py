@@ -12,6 +12,7 @@ proposal never renames the upstream or hands its stewardship to the forker.
 """
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -136,6 +137,27 @@ def tree(session: Session, record: PracticeRecord, _seen: set[str] | None = None
         if child.slug not in seen and len(seen) < 10_000:
             branch.forks.append(tree(session, child, seen))
     return branch
+
+
+def pruned(branch: Branch, limit: int) -> tuple[Branch, int]:
+    """The tree cut to its first ``limit`` descendants, nearest generations first, and how many
+    were left out: a popular practice's page shows its variants without growing without
+    bound (the family page draws them all)."""
+    root = Branch(branch.record, branch.standing)
+    queue = deque([(branch, root)])
+    kept = total = 0
+    while queue:
+        original, copy = queue.popleft()
+        for child in original.forks:
+            total += 1
+            if kept < limit:
+                kept += 1
+                kept_child = Branch(child.record, child.standing)
+                copy.forks.append(kept_child)
+                queue.append((child, kept_child))
+            else:
+                queue.append((child, Branch(child.record, child.standing)))
+    return root, total - kept
 
 
 def root_of(session: Session, record: PracticeRecord) -> PracticeRecord:

@@ -15,6 +15,7 @@ from .forms import AcceptForm, CommentForm, DeclineForm, EmptyForm, ForkForm, Pr
 from .practices import load, markdown_html, user_or_none
 
 bp = Blueprint("giveback", __name__)
+VARIANTS_SHOWN = 50  # on a practice's page; the family page shows every one
 
 
 def open_proposal_from(record) -> proposals.Proposal | None:
@@ -29,8 +30,7 @@ def practice_context(record) -> dict:
     session = db()
     standing = forks.standing(session, record)
     return {"ancestors": forks.ancestors(session, record),
-            "variants": [(child, forks.standing(session, child))
-                         for child in forks.forks_of(session, record.slug)],
+            "variants": forks.pruned(forks.tree(session, record), VARIANTS_SHOWN),
             "standing": standing,
             "open_proposal": open_proposal_from(record) if standing else None}
 
