@@ -1,7 +1,6 @@
 """The ``commons`` console script: init, serve, user, token, steward, db, reindex, check."""
 from __future__ import annotations
 
-import getpass
 import os
 import shlex
 import sys

@@ -94,6 +94,7 @@ def test_render_cache_renders_a_blob_once(tmp_path):
 def test_creating_a_practice_fixes_links_everywhere(api, client):
     r = api("post", "/practices", "alice", json={
         "title": "Linker", "body": "See [[retro-board]].", "agree_license": True})
+    assert r.status_code == 201, r.get_json()
     page = client.get("/p/linker").get_data(as_text=True)
     assert "/new?slug=retro-board" in page
     api("post", "/practices", "alice", json={"title": "Retro board", "body": "x",

@@ -59,6 +59,17 @@ def require_valid(form: Any) -> None:
                           problems=problems)
 
 
+def form_status(error: Any, form: Any) -> tuple[int, str | None]:
+    """The status and message of a page that shows a form again: the refusal of the service
+    (its own status), else 422 if the posted form did not validate, else 200."""
+    if error is not None:
+        return error.status, error.message
+    if request.method == "POST" and form.errors:
+        from flask_babel import gettext
+        return 422, gettext("Please correct the highlighted fields.")
+    return 200, None
+
+
 def safe_next(target: str | None, fallback: str = "practices.home") -> str:
     """Only same-site paths are followed after sign-in or a language switch."""
     if target and target.startswith("/") and not target.startswith("//") \

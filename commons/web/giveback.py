@@ -10,7 +10,7 @@ from ..errors import (CommonsError, Conflict, EditConflict, Forbidden, LicenseRe
                       ValidationError)
 from ..services import accounts, diffs, family, forks, ledger, proposals
 from ..services.proposals import STATUSES
-from .base import db, instance, paging, require_valid
+from .base import db, form_status, instance, paging, require_valid
 from .forms import AcceptForm, CommentForm, DeclineForm, EmptyForm, ForkForm, ProposeForm, SyncForm
 from .practices import load, markdown_html, user_or_none
 
@@ -33,14 +33,6 @@ def practice_context(record) -> dict:
             "variants": forks.pruned(forks.tree(session, record), VARIANTS_SHOWN),
             "standing": standing,
             "open_proposal": open_proposal_from(record) if standing else None}
-
-
-def _status(error: CommonsError | None, form) -> tuple[int, str | None]:
-    if error is not None:
-        return error.status, error.message
-    if request.method == "POST" and form.errors:
-        return 422, _("Please correct the highlighted fields.")
-    return 200, None
 
 
 # ---- take ---------------------------------------------------------------------------------------
@@ -67,7 +59,7 @@ def fork(slug: str):
             flash(_("Your fork is ready. Improve it, then propose your improvements back to "
                     "the stewards of %(title)s.", title=record.title), "success")
             return redirect(url_for("practices.show", slug=result.record.slug))
-    status, message = _status(error, form)
+    status, message = form_status(error, form)
     return render_template("fork.html", form=form, record=record, error=message), status
 
 
@@ -164,7 +156,7 @@ def propose(slug: str):
             flash(_("Your proposal is open. The stewards of %(title)s are told.",
                     title=comparison.upstream.title), "success")
             return redirect(url_for("giveback.proposal", proposal_id=proposal.id))
-    status, message = _status(error, form)
+    status, message = form_status(error, form)
     return render_template("propose.html", form=form, record=record, c=comparison,
                            hunks=diffs.diff_rows(comparison.base_body, comparison.fork_body),
                            open_proposal=open_proposal_from(record), error=message), status

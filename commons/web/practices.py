@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..errors import CommonsError, EditConflict
 from ..services import accounts, catalog, editing, proposals, reading
 from ..services import practice as doc
-from .base import db, instance, paging, require_valid
+from .base import db, form_status, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
 
 bp = Blueprint("practices", __name__)
@@ -133,14 +133,7 @@ def _ui_lang():
 
 
 def _form_page(form, record, error, conflict=None):
-    status = 200
-    message = None
-    if error is not None:
-        status = error.status
-        message = error.message
-    elif request.method == "POST" and form.errors:
-        status = 422
-        message = _("Please correct the highlighted fields.")
+    status, message = form_status(error, form)
     return render_template("edit.html", form=form, record=record, error=message,
                            conflict=conflict), status
 
