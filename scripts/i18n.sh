@@ -49,7 +49,7 @@ LOCALES=(fr)
 # domain error class of commons/errors.py: their first argument is a msgid, translated when
 # the error is shown (CommonsError.message). A new error class must be added here.
 KEYWORDS=(
-  _ gettext ngettext:1,2 pgettext:1c,2 npgettext:1c,2,3
+  _ N_ gettext ngettext:1,2 pgettext:1c,2 npgettext:1c,2,3
   lazy_gettext _l lazy_ngettext:1,2 lazy_pgettext:1c,2
   CommonsError Unauthorized Forbidden NotFound PracticeNotFound ValidationError
   LicenseRequired Conflict SlugTaken EditConflict LockTimeout TooLarge

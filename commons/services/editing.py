@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import EditConflict, LicenseRequired, NotFound, SlugTaken, ValidationError
 from ..models import PracticeRecord, Redirect, User
-from . import accounts, catalog
+from . import accounts, catalog, licensing
 from . import practice as doc
 from .instance import Instance
 from .store import validate_revision
@@ -153,10 +153,8 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
                               "editing from, so a concurrent change is never overwritten.",
                               field="base_revision")
     validate_revision(base_revision)
-    if license not in (None, "", inst.license):
-        raise ValidationError("Practices in the commons are licensed %(license)s; the "
-                              "licence of a practice cannot be changed.", field="license",
-                              license=inst.license)
+    if license not in (None, ""):
+        licensing.require_commons_license(license, inst.licenses)
     msg = change_message(message, f"Edit {slug}")
     with write_lock(inst, session):
         record = catalog.get_record(session, slug)
@@ -169,6 +167,8 @@ def update_practice(inst: Instance, session: Session, user: User | None, slug: s
             mine.meta["summary"] = summary.strip() if isinstance(summary, str) else summary
         if language is not None:
             mine.meta["language"] = language
+        if license not in (None, ""):
+            mine.meta["license"] = license
         if tags is not None:
             mine.meta["tags"] = doc.normalise_tags(tags)
         if body is not None:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..config import CONTENT_DIR
-from . import catalog
+from . import catalog, licensing
 from . import practice as doc
 from .render import RenderCache
 from .store import Identity, Store, file_lock
@@ -27,6 +27,10 @@ class Instance:
         self.config = config
         self.home = Path(config["COMMONS_HOME"])
         self.license = config.get("COMMONS_LICENSE", "CC-BY-SA-4.0")
+        # What a practice's ``license`` may be: the commons' licence, and a later BY-SA version
+        # if the operator allows one (COMMONS_LATER_LICENSES); never anything else.
+        self.licenses = licensing.commons_licenses(
+            self.license, tuple(config.get("COMMONS_LATER_LICENSES") or ()))
         self.store = Store(config["CONTENT_REPO"], config["LOCK_FILE"],
                            float(config.get("WRITE_LOCK_TIMEOUT", 10.0)))
         self.engine = db.make_engine(config["DATABASE_URL"])

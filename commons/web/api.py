@@ -8,7 +8,8 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from ..errors import NotFound, Unauthorized, ValidationError
 from ..models import ChangeRecord, PracticeRecord, Proposal, ProposalEvent, User
-from ..services import accounts, catalog, diffs, editing, forks, ledger, proposals, reading
+from ..services import (accounts, catalog, diffs, editing, forks, ledger, licensing, proposals,
+                        reading)
 from ..services import practice as doc
 from ..services.render import render_markdown
 from ..services.store import validate_revision
@@ -269,6 +270,13 @@ def add_steward(slug: str):
     return saved(editing.add_steward(instance(), db(), g.api_user, record.slug,
                                      data.get("username"),
                                      agree_license=data.get("agree_license")))
+
+
+@bp.get("/licenses")
+def licenses():
+    """The licence registry: what may be adapted into the commons, and why."""
+    return jsonify({"commons": list(instance().licenses),
+                    "licenses": [entry.as_json() for entry in licensing.all_licenses()]})
 
 
 @bp.get("/changes")

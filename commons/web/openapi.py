@@ -140,6 +140,13 @@ def spec() -> dict[str, Any]:
                 "summary": "Add a steward (stewards and admins)",
                 "requestBody": _write_body(["username"], username={"type": "string"}),
                 "responses": {"200": _ok(_ref("Practice")), **_errors(*WRITE_ERRORS)}}},
+            "/licenses": {"get": {
+                "summary": "The licence registry: which licences may be adapted into the "
+                           "commons, and the rule with its source",
+                "responses": {"200": _ok({"type": "object", "properties": {
+                    "commons": {"type": "array", "items": {"type": "string"},
+                                "description": "the licences a practice may carry"},
+                    "licenses": {"type": "array", "items": _ref("License")}}})}}},
             "/changes": {"get": {"summary": "Recent changes across the commons",
                                  "parameters": PAGING,
                                  "responses": {"200": _ok(_list("changes", "Change"))}}},
@@ -257,7 +264,16 @@ def _schemas() -> dict[str, Any]:
                                              "fork", "sync", "give-back"]},
         "message": {"type": "string"}, "date": {"type": "string", "format": "date-time"},
         "author": person}}
-    return {"PracticeSummary": summary, "Practice": practice, "Error": error,
+    license_entry = {"type": "object", "properties": {
+        "id": {"type": "string", "description": "SPDX id (or LicenseRef-…)"},
+        "name": {"type": "string"}, "url": {"type": "string", "nullable": True},
+        "share_alike": {"type": "boolean"},
+        "adaptable_into_by_sa_4": {"type": "boolean"},
+        "versionless": {"type": "boolean",
+                        "description": "a source that names no version (read as 2.0 or later)"},
+        "reason": {"type": "string"}, "source": {"type": "string"}}}
+    return {"License": license_entry,
+            "PracticeSummary": summary, "Practice": practice, "Error": error,
             "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas()}
 
 
