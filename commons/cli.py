@@ -1,4 +1,5 @@
-"""The ``commons`` console script: init, serve, user, token, steward, db, reindex, check."""
+"""The ``commons`` console script: init, serve, user, token, steward, import, attribution, db,
+reindex, check."""
 from __future__ import annotations
 
 import os
@@ -41,7 +42,10 @@ def init() -> None:
     """Create the instance folder, repository and database, and seed the starter practices
     (safe to run again)."""
     inst = _app().extensions["commons"]
-    for line in inst.init() or ["already initialised, nothing to do"]:
+    done = inst.init()
+    if inst.store.head() is not None and inst.sync_reuse():
+        done.append("brought LICENSES/ and REUSE.toml in line with the practices' licences")
+    for line in done or ["already initialised, nothing to do"]:
         click.echo(line)
     click.echo(f"Instance folder: {inst.home}")
     click.echo("Create the first administrator with:\n"
@@ -180,6 +184,63 @@ def steward_add(slug: str, username: str) -> None:
                else f"{username} was already a steward of {slug}.")
 
 
+@main.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--agree-license", is_flag=True,
+              help="release the imported practices under the commons licence (required)")
+@click.option("--as", "as_user", default=None, metavar="USERNAME",
+              help="author and first steward of the imports (default: 'Commons import')")
+def import_(path: Path, agree_license: bool, as_user: str | None) -> None:
+    """Import practices from a Markdown file, a folder or a zip, checking each licence.
+
+    One line per file: accepted, updated, unchanged or refused (with the reason). Exits 1 if
+    any file was refused, 2 on a usage error."""
+    from .services import accounts, importer
+    if not agree_license:
+        raise click.UsageError("Importing commits to the commons: add --agree-license to "
+                               "release the imported practices under CC BY-SA 4.0 (the "
+                               "licence each source allows is checked file by file).")
+    _app_, inst = _instance()
+    refused = 0
+    with inst.session() as session:
+        try:
+            user = accounts.require_user(session, as_user) if as_user else None
+            sources = importer.read_sources(path)
+        except CommonsError as exc:
+            raise click.UsageError(str(exc)) from None
+        for source in sources:
+            outcome = importer.import_one(inst, session, user, source, agree_license=True,
+                                          operator=True)
+            refused += outcome.status == "refused"
+            click.echo(outcome.line())
+    sys.exit(1 if refused else 0)
+
+
+@main.group()
+def attribution() -> None:
+    """Practices' attribution (CC BY-SA 4.0 §3(a))."""
+
+
+@attribution.command("remove")
+@click.argument("slug")
+@click.argument("name")
+def attribution_remove(slug: str, name: str) -> None:
+    """Leave NAME (a username or a name as credited) out of SLUG's attribution, as §3(a)(3)
+    lets an author ask (committed to the practice's front matter)."""
+    from .services import attribution as attributions
+    from .services.instance import SEED_AUTHOR
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            result = attributions.remove_from_attribution(inst, session, None, slug, name,
+                                                          agree_license=True,
+                                                          author=SEED_AUTHOR)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"{name} is no longer in the attribution of {slug}." if result.changed
+               else f"{name} was already left out of the attribution of {slug}.")
+
+
 @main.group()
 def db() -> None:
     """Database schema."""
@@ -213,7 +274,7 @@ def check() -> None:
     from .services import catalog
     _app_, inst = _instance(init=False)
     with inst.session() as session:
-        problems = catalog.check(session, inst.store, inst.license)
+        problems = catalog.check(session, inst.store, inst.license, inst.licenses)
     for line in problems:
         click.echo(line)
     if problems:

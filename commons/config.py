@@ -59,6 +59,7 @@ def defaults(home: Path) -> dict:
         "BABEL_TRANSLATION_DIRECTORIES": str(TRANSLATIONS_DIR),
         "COMMONS_LICENSE": "CC-BY-SA-4.0",
         "WRITE_LOCK_TIMEOUT": 10.0,
+        "GIT_HTTP_TIMEOUT": 60,  # seconds a clone or fetch may take (env COMMONS_GIT_HTTP_TIMEOUT)
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "PER_PAGE": 50,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -123,6 +123,9 @@ class PracticeRecord(Base):
     upstream_slug: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     fork_point: Mapped[str | None] = mapped_column(String(40), nullable=True)
     given_back: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Imported material: the digest of its source's identity (provenance.key), so a re-import
+    # finds the practice it feeds. Forks carry their upstream's source but never its key.
+    source_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
 
 
 class PracticeTag(Base):

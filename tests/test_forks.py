@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 
 from commons.errors import Conflict, EditConflict, Forbidden, Unauthorized, ValidationError
 from commons.models import ChangeRecord, PracticeRecord, PracticeTag, Redirect, State
@@ -241,6 +241,8 @@ def test_proposal_accepted_cleanly_credits_every_author(w, inst):
     assert "License: CC-BY-SA-4.0" in message
     s = w.standing(fork)
     assert (s.ahead, s.behind) == (0, 0)
+    # the upstream now counts the proposer and the co-author among its authors
+    assert [a["username"] for a in w.record(up).authors] == ["alice", "bob", "root"]
     fork_msg = git(inst, "log", "-1", "--format=%B", w.record(fork).revision)
     assert f"Given-back: {fork_rev}" in fork_msg and f"Synced-from: {up}@{accepted}" in fork_msg
     with inst.session() as session:
@@ -494,3 +496,21 @@ def test_ledger_counts_a_fork_for_each_of_its_stewards(w, inst):
     assert (by_person["bob"]["forks"], by_person["bob"]["unreturned"]) == (2, 1)
     assert everyone["totals"]["forks"] == 3  # the fork itself is counted once
     assert roots["totals"]["forks"] == 2 and roots["by_contributor"] == [by_person["root"]]
+
+
+def test_adding_a_steward_is_not_an_improvement_nor_authorship(w, inst):
+    up = w.create("alice", "Buddy system")
+    fork = w.fork("bob", up)
+    with inst.session() as s:
+        editing.add_steward(inst, s, w.user(s, "bob"), fork, "root", agree_license=True)
+        editing.add_steward(inst, s, w.user(s, "alice"), up, "root", agree_license=True)
+    s = w.standing(fork)
+    assert (s.ahead, s.behind) == (0, 0)  # nothing to give back, nothing to pull in
+    assert [a["username"] for a in w.record(fork).authors] == ["bob"]
+    assert [a["username"] for a in w.record(up).authors] == ["alice"]
+    with inst.session() as session:
+        kinds = session.scalars(select(ChangeRecord.kind).where(ChangeRecord.slug == fork)
+                                .order_by(ChangeRecord.id)).all()
+    assert kinds == ["fork", "metadata"]
+    message = git(inst, "log", "-1", "--format=%B", w.record(fork).revision)
+    assert "Metadata-Only: stewards" in message and "License: CC-BY-SA-4.0" in message

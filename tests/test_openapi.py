@@ -22,7 +22,10 @@ def test_every_api_route_is_described(app, client):
                 continue
             assert operation["responses"], f"{method} {path} has no responses"
             if method in ("POST", "PUT"):
-                schema = operation["requestBody"]["content"]["application/json"]["schema"]
+                content = operation["requestBody"]["content"]
+                # file uploads (POST /import) are multipart; everything else is JSON
+                schema = (content.get("application/json")
+                          or content["multipart/form-data"])["schema"]
                 asks = "agree_license" in schema.get("required", [])
                 assert asks == (f"{method} {path}" not in DISCUSSION), f"{method} {path}"
     assert missing == []

@@ -18,6 +18,7 @@ def test_wheel_ships_templates_and_content_and_installs(tmp_path):
     assert "commons/templates/base.html" in names
     assert "commons/content/practices/co-development-group.md" in names
     assert "commons/static/commons.css" in names
+    assert "commons/licenses/CC-BY-SA-4.0.txt" in names  # written into LICENSES/ at seed
     assert any(n.startswith("commons/migrations/versions/") for n in names)
     assert "commons/translations/fr/LC_MESSAGES/messages.mo" in names
 

@@ -7,6 +7,7 @@ made behind the app's back), :func:`rebuild` throws them away and replays the wh
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -17,8 +18,11 @@ from ..errors import CommonsError, PracticeNotFound
 from ..models import (ChangeRecord, PracticeRecord, PracticeSteward, PracticeTag, Redirect,
                       State, User)
 from . import practice as doc
+from . import provenance
 from .accounts import NOREPLY_DOMAIN, username_from_email
 from .store import REVISION_RE, CommitInfo, Store
+
+CO_AUTHOR_RE = re.compile(r"(.+?)\s*<([^<>\s]+@[^<>\s]+)>")
 
 HEAD_KEY = "head"
 MAILMAP = ".mailmap"
@@ -122,10 +126,21 @@ class _Applier:
         self.public_emails = _public_email_users(session)
 
     def author_of(self, commit: CommitInfo) -> tuple[str, str | None]:
-        name, username = self.mailmap.author(commit.author_name, commit.author_email)
-        if username is None and commit.author_email.lower() not in self.mailmap.by_email:
-            username = self.public_emails.get(commit.author_email.lower())
+        return self.person(commit.author_name, commit.author_email)
+
+    def person(self, name: str, email: str) -> tuple[str, str | None]:
+        """(display name, username or None) for a name and email found in a commit."""
+        name, username = self.mailmap.author(name, email)
+        if username is None and email.lower() not in self.mailmap.by_email:
+            username = self.public_emails.get(email.lower())
         return name, username
+
+    def co_author(self, value: str) -> tuple[str, str | None]:
+        """(name, username or None) of a ``Co-authored-by: Name <email>`` trailer."""
+        match = CO_AUTHOR_RE.fullmatch(value.strip())
+        if match is None:
+            return value.strip()[:200], None
+        return self.person(match.group(1).strip()[:200], match.group(2))
 
     def apply(self, commit: CommitInfo) -> None:
         trailers = commit.trailers
@@ -154,13 +169,18 @@ class _Applier:
                 record = self._rename(renamed_from, slug)
             elif record is None and "Forked-from" in trailers:
                 kind = "fork"
+            elif "Metadata-Only" in trailers:
+                kind = "metadata"  # stewards or attribution: nobody becomes an author by it
+            elif "Source-License" in trailers:
+                kind = "import"
             elif "Synced-from" in trailers:
                 kind = "sync"
             elif "Proposal" in trailers:
                 kind = "give-back"
             elif "Reverts" in trailers:
                 kind = "revert"
-            record = self._upsert(record, slug, blob, commit, name, username, when)
+            record = self._upsert(record, slug, blob, commit, name, username, when,
+                                  authored=kind != "metadata")
             given_back = trailers.get("Given-back", [None])[0]
             if given_back and REVISION_RE.match(given_back):
                 record.given_back = given_back
@@ -192,7 +212,8 @@ class _Applier:
         return carried
 
     def _upsert(self, record: PracticeRecord | None, slug: str, blob: str, commit: CommitInfo,
-                name: str, username: str | None, when: datetime) -> PracticeRecord:
+                name: str, username: str | None, when: datetime, authored: bool = True
+                ) -> PracticeRecord:
         if record is None:
             record = PracticeRecord(slug=slug, authors=[], created_at=when)
             self.session.add(record)
@@ -213,15 +234,23 @@ class _Applier:
         record.source = meta.get("source") if isinstance(meta.get("source"), dict) else None
         record.credits = meta.get("credits") if isinstance(meta.get("credits"), list) else []
         authors = list(record.authors or [])
-        key = username or name
-        if not any((a.get("username") or a.get("name")) == key for a in authors):
-            authors.append({"name": name, "username": username})
+        if authored:
+            # The author, then everyone credited with ``Co-authored-by`` (an accepted proposal
+            # credits every author of the proposed changes that way).
+            people = [(name, username)] + [self.co_author(value) for value in
+                                           commit.trailers.get("Co-authored-by", [])]
+            for person_name, person_username in people:
+                key = person_username or person_name
+                if key and not any((a.get("username") or a.get("name")) == key
+                                   for a in authors):
+                    authors.append({"name": person_name, "username": person_username})
         record.authors = authors
         record.revision = commit.revision
         record.blob_id = blob
         record.updated_at = when
         record.error = error
         record.upstream_slug, record.fork_point = self._upstream(record.forked_from, slug)
+        record.source_key = None if record.forked_from else provenance.key(record.source)
         self.session.flush()
         self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
         for tag in record.tags:
@@ -322,8 +351,11 @@ def _fork_point(parsed: doc.Practice) -> str | None:
     return revision if isinstance(revision, str) and REVISION_RE.match(revision) else None
 
 
-def check(session: Session, store: Store, license_id: str) -> list[str]:
-    """Every disagreement between git and the derived data, as ``path@revision: reason``."""
+def check(session: Session, store: Store, license_id: str,
+          accepted: tuple[str, ...] | None = None) -> list[str]:
+    """Every disagreement between git and the derived data, and every licence problem
+    (``accepted``: the licences a practice may carry), as ``path@revision: reason``."""
+    from . import license_audit
     from .store import COMMITTER
 
     problems: list[str] = []
@@ -376,4 +408,5 @@ def check(session: Session, store: Store, license_id: str) -> list[str]:
     seen = derived_head(session)
     if seen != head:
         problems.append(f"content@{head}: derived data out of date (built from {seen or 'nothing'})")
+    problems += license_audit.problems(session, store, license_id, accepted or (license_id,))
     return problems

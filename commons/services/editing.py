@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import EditConflict, LicenseRequired, NotFound, SlugTaken, ValidationError
 from ..models import PracticeRecord, Redirect, User
-from . import accounts, catalog, licensing
+from . import accounts, catalog, licensing, reuse_export
 from . import practice as doc
 from .instance import Instance
 from .store import validate_revision
@@ -74,6 +74,9 @@ def commit_one(inst: Instance, session: Session, changes: dict[str, str | None],
                committer=None) -> str | None:
     """Commit with the licence trailer, then bring the derived tables up to date."""
     ident = author or accounts.identity(user)
+    # A practice whose licence starts or stops differing from the commons' changes REUSE.toml
+    # in the same commit, so every revision of the repository is REUSE-compliant.
+    changes = {**changes, **reuse_export.follow(inst.store, changes, inst.license)}
     revision = inst.store.commit(changes, author=ident, message=message, committer=committer,
                                  trailers=trailers + [("License", inst.license)])
     if revision is not None:
@@ -276,7 +279,8 @@ def add_steward(inst: Instance, session: Session, actor: User | None, slug: str,
             return SaveResult(record, record.revision, changed=False)
         current.meta["stewards"] = current.stewards + [new.username]
         revision = commit_one(inst, session, {doc.path_for(slug): doc.serialize(current)},
-                               actor, f"Add {new.username} as a steward of {slug}", [],
+                               actor, f"Add {new.username} as a steward of {slug}",
+                               [("Metadata-Only", "stewards")],
                                author=author)
         session.commit()
     return SaveResult(catalog.get_record(session, slug), revision)

@@ -29,8 +29,11 @@ from .editing import (SaveResult, change_message, commit_one, read_current, requ
 from .instance import Instance
 from .store import is_full_revision
 
-# Commits on a fork that are not improvements of its own: the fork itself, syncs, renames.
-NOT_OWN = ("fork", "sync", "rename")
+# Commits on a fork that are not improvements of its own: the fork itself, syncs, renames, and
+# changes of who stewards it or who is named in its attribution.
+NOT_OWN = ("fork", "sync", "rename", "metadata")
+# Upstream commits that bring no text to pull in.
+NO_TEXT = ("rename", "metadata")
 MAX_DEPTH = 100
 
 
@@ -89,13 +92,13 @@ def _own_changes(session: Session, record: PracticeRecord, until: str | None = N
 
 def standing(session: Session, record: PracticeRecord) -> Standing | None:
     """Ahead = the fork's commits since it was taken, other than the fork, syncs and renames,
-    and not yet given back; behind = the upstream's commits since the fork point (but renames:
-    they bring no text to pull in)."""
+    and not yet given back; behind = the upstream's commits since the fork point (but renames
+    and steward or attribution changes: they bring no text to pull in)."""
     if not record.upstream_slug:
         return None
     own = _own_changes(session, record)
     behind = session.scalar(select(func.count()).select_from(ChangeRecord).where(
-        ChangeRecord.slug == record.upstream_slug, ChangeRecord.kind != "rename",
+        ChangeRecord.slug == record.upstream_slug, ChangeRecord.kind.not_in(NO_TEXT),
         ChangeRecord.id > _position(session, record.fork_point))) or 0
     return Standing(upstream=record.upstream_slug, fork_point=record.fork_point,
                     ahead=len(own), behind=behind, since=own[0].timestamp if own else None)

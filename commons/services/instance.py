@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..config import CONTENT_DIR
-from . import catalog, licensing
+from . import catalog, licensing, reuse_export
 from . import practice as doc
 from .render import RenderCache
 from .store import Identity, Store, file_lock
@@ -28,9 +28,11 @@ class Instance:
         self.home = Path(config["COMMONS_HOME"])
         self.license = config.get("COMMONS_LICENSE", "CC-BY-SA-4.0")
         # What a practice's ``license`` may be: the commons' licence, and a later BY-SA version
-        # if the operator allows one (COMMONS_LATER_LICENSES); never anything else.
-        self.licenses = licensing.commons_licenses(
-            self.license, tuple(config.get("COMMONS_LATER_LICENSES") or ()))
+        # if the operator allows one (env COMMONS_LATER_LICENSES); never anything else.
+        later = config.get("LATER_LICENSES") or ()
+        if isinstance(later, str):  # COMMONS_LATER_LICENSES=CC-BY-SA-5.0,… rather than JSON
+            later = [item.strip() for item in later.split(",") if item.strip()]
+        self.licenses = licensing.commons_licenses(self.license, tuple(later))
         self.store = Store(config["CONTENT_REPO"], config["LOCK_FILE"],
                            float(config.get("WRITE_LOCK_TIMEOUT", 10.0)))
         self.engine = db.make_engine(config["DATABASE_URL"])
@@ -72,6 +74,10 @@ class Instance:
         if seed and self.store.head() is None:
             count = self.seed()
             done.append(f"seeded {count} starter practices")
+        # A repository made before Commons wrote its licensing in the REUSE layout.
+        if (self.store.head() is not None
+                and self.store.read(reuse_export.REUSE_TOML) is None and self.sync_reuse()):
+            done.append("added the licence texts and REUSE.toml")
         with self.store.lock(), self.session() as session:
             applied = catalog.catch_up(session, self.store)
         if applied:
@@ -88,8 +94,23 @@ class Instance:
             files[f"{doc.PRACTICES_DIR}/{doc.validate_slug(path.stem)}.md"] = text
         if not files:
             return 0
+        reuse_files = reuse_export.files_for(
+            {path: reuse_export.license_of(text) for path, text in files.items()}, self.license)
         with self.store.lock():
-            self.store.commit(files, author=SEED_AUTHOR,
+            self.store.commit({**files, **reuse_files}, author=SEED_AUTHOR,
                               message="Seed the commons with its starter practices",
                               trailers=[("License", self.license)])
         return len(files)
+
+    def sync_reuse(self) -> str | None:
+        """Bring ``LICENSES/`` and ``REUSE.toml`` in line with every practice's licence, in one
+        commit (None when they already are): the repair for a repository written behind
+        Commons' back, run by ``commons init``."""
+        with self.store.lock():
+            changes = reuse_export.full_sync(self.store, self.license)
+            if not changes:
+                return None
+            return self.store.commit(
+                changes, author=SEED_AUTHOR,
+                message="Record each practice's licence in the REUSE layout (LICENSES/, "
+                        "REUSE.toml)")

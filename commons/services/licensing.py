@@ -31,6 +31,7 @@ Sources cited below:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -199,6 +200,40 @@ def refusal(license_id: Any) -> str | None:
         return translate(N_("%(id)s: not a licence Commons knows, so nobody can tell whether "
                             "it allows adaptation under CC BY-SA 4.0."), id=shown)
     return None if entry.adaptable else entry.reason
+
+
+_BY_SA_VERSION = re.compile(r"^CC-BY-SA-([0-9]+)\.([0-9]+)$")
+# The lowest CC BY-SA version an adaptation may carry, for share-alike licences whose rule
+# allows another licence at all: [COMPAT] for the Free Art License, [BYSA3] for an unversioned
+# BY-SA read as 2.0 or later.
+_BY_SA_FLOOR = {"LAL-1.3": (4, 0), "LicenseRef-CC-BY-SA-unversioned": (2, 0)}
+
+
+def _by_sa_version(license_id: Any) -> tuple[int, int] | None:
+    match = _BY_SA_VERSION.match(license_id) if isinstance(license_id, str) else None
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def share_alike_refusal(upstream_id: Any, fork_id: Any) -> str | None:
+    """Why a fork under ``fork_id`` breaks the share-alike of its upstream under
+    ``upstream_id`` (None: it keeps it). An adaptation of share-alike material carries the same
+    licence, a later version with the same licence elements, or a licence declared compatible
+    ([BYSA4] §3(b)(1), [BYSA3] §4(b))."""
+    if upstream_id == fork_id:
+        return None
+    upstream = get(upstream_id)
+    if upstream is None or not upstream.share_alike:
+        return None  # nothing share-alike to keep (an unknown licence is reported on its own)
+    floor = _BY_SA_FLOOR.get(upstream.id) or (
+        _by_sa_version(upstream.id) if upstream.adaptable else None)
+    version = _by_sa_version(fork_id)
+    if floor is not None and version is not None and version >= floor:
+        return None
+    shown = fork_id[:80] if isinstance(fork_id, str) and fork_id else "(none)"
+    return translate(N_("%(fork)s does not keep the share-alike of %(upstream)s: an adaptation "
+                        "carries the same licence, a later version of it, or a licence "
+                        "declared compatible (CC BY-SA 4.0 §3(b)(1))."),
+                     fork=shown, upstream=upstream.id)
 
 
 def commons_licenses(config_license: str = COMMONS_LICENSE,

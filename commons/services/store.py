@@ -32,12 +32,22 @@ REVISION_RE = re.compile(r"^[0-9a-f]{7,40}$")
 FULL_REVISION_RE = re.compile(r"[0-9a-f]{40}")
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.+)$")
 COMMITTER = ("Commons", "commons@users.noreply.commons")
+HTTP_GIT_PROTOCOL_RE = re.compile(r"version=[0-9](:[a-z0-9=._-]{1,40}){0,4}")
 
 
 @dataclass(frozen=True)
 class Identity:
     name: str
     email: str
+
+
+@dataclass
+class HttpReply:
+    """A CGI answer: status, headers, and the body as it streams out of the process."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterator[bytes]
 
 
 @dataclass
@@ -333,6 +343,90 @@ class Store:
         """Unified diff text of one file between two revisions."""
         args = ["diff", "--no-color", "--no-ext-diff", f"{old}:{path}", f"{new}:{new_path or path}"]
         return self._git(*args, check=False).stdout.decode("utf-8", errors="replace")
+
+    # -- sharing ----------------------------------------------------------------------------
+    def archive_zip(self, revision: str, prefix: str = "") -> bytes:
+        """The whole tree at ``revision`` as a zip (``git archive``), for the download."""
+        return self._git("archive", "--format=zip", f"--prefix={prefix}",
+                         self.resolve(revision)).stdout
+
+    def http_upload_pack(self, action: str, body: bytes = b"", *, content_type: str = "",
+                         content_encoding: str = "", git_protocol: str = "",
+                         timeout: float = 60.0) -> "HttpReply":
+        """Answer a clone or fetch over git's smart HTTP protocol with ``git http-backend``.
+
+        Read-only by construction: only the two upload-pack actions exist, the CGI path is
+        built here from the repository's own name (never from the request's), the environment
+        is built from scratch, and the process is killed after ``timeout`` seconds.
+        """
+        if action == "info/refs":
+            method, query = "GET", "service=git-upload-pack"
+        elif action == "git-upload-pack":
+            method, query = "POST", ""
+        else:
+            raise ValueError(f"not an upload-pack action: {action!r}")
+        env = {
+            "PATH": os.environ.get("PATH") or os.defpath, "LC_ALL": "C",
+            "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+            "GIT_TERMINAL_PROMPT": "0", "GATEWAY_INTERFACE": "CGI/1.1",
+            "GIT_PROJECT_ROOT": str(self.path.parent), "GIT_HTTP_EXPORT_ALL": "1",
+            "PATH_INFO": f"/{self.path.name}/{action}", "REQUEST_METHOD": method,
+            "QUERY_STRING": query, "CONTENT_TYPE": content_type,
+            "CONTENT_LENGTH": str(len(body)),
+        }
+        if content_encoding in ("gzip", "x-gzip"):
+            env["HTTP_CONTENT_ENCODING"] = content_encoding
+        if HTTP_GIT_PROTOCOL_RE.fullmatch(git_protocol or ""):
+            env["HTTP_GIT_PROTOCOL"] = git_protocol  # e.g. version=2
+        proc = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+                                cwd=self.path)
+        timer = threading.Timer(timeout, proc.kill)
+        timer.daemon = True
+        timer.start()
+
+        def feed() -> None:
+            try:
+                proc.stdin.write(body)
+                proc.stdin.close()
+            except OSError:
+                pass  # the backend stopped reading (it failed or was killed)
+
+        threading.Thread(target=feed, daemon=True).start()
+
+        def finish() -> None:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.stdout.close()
+            proc.wait()
+
+        status, headers = 200, []
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                finish()
+                return HttpReply(504 if proc.returncode == -9 else 500, [], iter(()))
+            line = line.rstrip(b"\r\n").decode("latin-1")
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            if name.lower() == "status":
+                status = int(value.split()[0])
+            else:
+                headers.append((name.strip(), value.strip()))
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                while True:
+                    data = proc.stdout.read1(65536)
+                    if not data:
+                        break
+                    yield data
+            finally:
+                finish()
+
+        return HttpReply(status, headers, chunks())
 
     def merge_texts(self, base: str, ours: str, theirs: str,
                     labels: tuple[str, str, str] = ("current", "base", "yours")) -> tuple[str, bool]:

@@ -44,7 +44,7 @@ def autoescape(template_name: str | None) -> bool:
 
 
 def register(app: Flask) -> None:
-    from . import accounts, api, errors, giveback, history, practices
+    from . import accounts, api, errors, export, giveback, history, imports, practices
     from .base import close_db, db, template_globals
 
     app.jinja_env.autoescape = autoescape
@@ -65,10 +65,13 @@ def register(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.add_template_filter(atom_date, "atom_date")
     app.context_processor(template_globals)
-    for module in (practices, history, giveback, accounts):
+    for module in (practices, history, giveback, accounts, imports):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
+    app.register_blueprint(export.bp)
+    for view in (export.upload_pack, export.receive_pack):
+        csrf.exempt(view)  # git's own POSTs: no cookie, no form, nothing to forge
     errors.register(app)
 
     @app.after_request

@@ -8,8 +8,8 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from ..errors import NotFound, Unauthorized, ValidationError
 from ..models import ChangeRecord, PracticeRecord, Proposal, ProposalEvent, User
-from ..services import (accounts, catalog, diffs, editing, forks, ledger, licensing, proposals,
-                        reading)
+from ..services import (accounts, attribution, catalog, diffs, editing, forks, ledger,
+                        licensing, proposals, reading)
 from ..services import practice as doc
 from ..services.render import render_markdown
 from ..services.store import validate_revision
@@ -69,12 +69,22 @@ def practice_json(record: PracticeRecord, text: str | None = None, revision: str
         "tags": parsed.tags, "license": parsed.license, "stewards": parsed.stewards,
         "body": parsed.body, "html": html, "revision": revision or record.revision,
         "authors": [{"username": a.get("username"), "name": a.get("name")}
-                    for a in record.authors or []],
+                    for a in attribution.visible_authors(
+                        record.authors or [],
+                        meta if revision is None else read_meta(record.blob_id))],
         "translations": parsed.translations,
         "forked_from": meta.get("forked_from"), "credits": meta.get("credits") or [],
         "source": meta.get("source"),
     })
     return data
+
+
+def read_meta(blob_id: str) -> dict[str, Any]:
+    """The current front matter: removal requests (§3(a)(3)) hold for older revisions too."""
+    try:
+        return doc.parse(instance().store.read_blob(blob_id)).meta
+    except ValidationError:
+        return {}
 
 
 def change_json(c: ChangeRecord) -> dict[str, Any]:
@@ -270,6 +280,48 @@ def add_steward(slug: str):
     return saved(editing.add_steward(instance(), db(), g.api_user, record.slug,
                                      data.get("username"),
                                      agree_license=data.get("agree_license")))
+
+
+@bp.get("/practices/<slug>/attribution")
+def practice_attribution(slug: str):
+    """What CC BY-SA 4.0 §3(a) asks to keep with a copy: JSON, ?format=text or ?format=html."""
+    record = record_or_404(slug)
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "text", "html"):
+        raise ValidationError("format is json, text or html.", field="format")
+    attr = attribution.build(instance(), db(), record)
+    if fmt == "text":
+        return attribution.as_text(attr), 200, {"Content-Type": "text/plain; charset=utf-8"}
+    if fmt == "html":
+        from .practices import attribution_html
+        return attribution_html(attr), 200, {"Content-Type": "text/html; charset=utf-8"}
+    return jsonify(attribution.as_json(attr))
+
+
+@bp.post("/practices/<slug>/attribution/removals")
+def remove_from_attribution(slug: str):
+    data = body()
+    record = record_or_404(slug)
+    result = attribution.remove_from_attribution(instance(), db(), g.api_user, record.slug,
+                                                 data.get("name"),
+                                                 agree_license=data.get("agree_license"))
+    answer = attribution.as_json(attribution.build(instance(), db(), result.record))
+    answer["changed"] = result.changed
+    return jsonify(answer)
+
+
+@bp.post("/import")
+def import_practices():
+    """Multipart: ``file`` (one or more .md files or .zip archives) and ``agree_license=true``.
+    200 with one result per file, even when some were refused (``refused`` counts them)."""
+    from ..services import importer
+    from .imports import uploaded_files
+    agreed = request.form.get("agree_license", "").strip().lower() in ("true", "1", "yes", "on")
+    results = importer.import_uploads(instance(), db(), g.api_user, uploaded_files(),
+                                      agree_license=agreed)
+    counts = {status: sum(r.status == status for r in results)
+              for status in importer.STATUSES}
+    return jsonify({"results": [r.as_json() for r in results], **counts})
 
 
 @bp.get("/licenses")

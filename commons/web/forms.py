@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
 from wtforms import (BooleanField, HiddenField, PasswordField, SelectChoice, SelectField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
@@ -26,6 +27,10 @@ class PracticeForm(LicenseMixin, FlaskForm):
     body = TextAreaField(_l("Practice (Markdown)"))
     message = StringField(_l("Describe your change"), validators=[Optional(), Length(max=500)])
     base_revision = HiddenField()
+
+
+class ImportForm(LicenseMixin, FlaskForm):
+    files = MultipleFileField(_l("Markdown files (.md) or zip archives"))
 
 
 class RevertForm(LicenseMixin, FlaskForm):

@@ -140,6 +140,56 @@ def spec() -> dict[str, Any]:
                 "summary": "Add a steward (stewards and admins)",
                 "requestBody": _write_body(["username"], username={"type": "string"}),
                 "responses": {"200": _ok(_ref("Practice")), **_errors(*WRITE_ERRORS)}}},
+            "/practices/{slug}/attribution": {**practice_ops, "get": {
+                "summary": "What CC BY-SA 4.0 §3(a) asks to keep with a copy: title, authors, "
+                           "copyright, licence, disclaimer, exact revision, modifications, and "
+                           "the same for every work it was adapted from",
+                "parameters": [{"name": "format", "in": "query", "schema": {
+                    "type": "string", "enum": ["json", "text", "html"], "default": "json"}}],
+                "responses": {"200": {"description": "The attribution", "content": {
+                    "application/json": {"schema": _ref("Attribution")},
+                    "text/plain": {"schema": {"type": "string"}},
+                    "text/html": {"schema": {"type": "string"}}}},
+                              **_errors(404, 422)}}},
+            "/practices/{slug}/attribution/removals": {**practice_ops, "post": {
+                "summary": "Leave a name out of the attribution (CC BY-SA 4.0 §3(a)(3)): "
+                           "stewards and admins, or the person for their own username",
+                "requestBody": _write_body(["name"], name={
+                    "type": "string", "maxLength": 200,
+                    "description": "a username or a name as credited"}),
+                "responses": {"200": _ok(_ref("Attribution")), **_errors(*WRITE_ERRORS)}}},
+            "/import": {"post": {
+                "summary": "Import practices from .md files or .zip archives, each checked "
+                           "against the licence registry (anyone signed in)",
+                "description": "Each file is imported on its own, all or nothing: accepted (a "
+                               "new practice), updated (a source imported before, merged with "
+                               "the changes made here), unchanged, or refused with the reason. "
+                               "The answer is 200 with one result per file even when some "
+                               "were refused.",
+                "requestBody": {"required": True, "content": {"multipart/form-data": {
+                    "schema": {"type": "object", "required": ["file", "agree_license"],
+                               "properties": {
+                                   "file": {"type": "array", "items": {
+                                       "type": "string", "format": "binary"},
+                                       "description": "Markdown files with front matter "
+                                                      "(license, title, authors, source_url "
+                                                      "or source_repo + source_path, "
+                                                      "language, tags), or zips of them"},
+                                   "agree_license": {"type": "string", "enum": ["true"],
+                                                     "description": "Must be true: you "
+                                                     "release the imports under CC BY-SA "
+                                                     "4.0."}}}}}},
+                "responses": {"200": _ok({"type": "object", "required": ["results"],
+                                          "properties": {
+                    "results": {"type": "array", "items": {"type": "object", "properties": {
+                        "file": {"type": "string"},
+                        "status": {"type": "string", "enum": ["accepted", "updated",
+                                                              "unchanged", "refused"]},
+                        "slug": {"type": "string", "nullable": True},
+                        "reason": {"type": "string", "nullable": True}}}},
+                    **{k: {"type": "integer"} for k in ("accepted", "updated", "unchanged",
+                                                        "refused")}}}),
+                              **_errors(401, 413, 422, 503)}}},
             "/licenses": {"get": {
                 "summary": "The licence registry: which licences may be adapted into the "
                            "commons, and the rule with its source",
@@ -261,7 +311,8 @@ def _schemas() -> dict[str, Any]:
     change = {"type": "object", "properties": {
         "revision": {"type": "string"}, "slug": {"type": "string"},
         "kind": {"type": "string", "enum": ["create", "edit", "delete", "rename", "revert",
-                                             "fork", "sync", "give-back"]},
+                                             "fork", "sync", "give-back", "import",
+                                             "metadata"]},
         "message": {"type": "string"}, "date": {"type": "string", "format": "date-time"},
         "author": person}}
     license_entry = {"type": "object", "properties": {
@@ -272,7 +323,7 @@ def _schemas() -> dict[str, Any]:
         "versionless": {"type": "boolean",
                         "description": "a source that names no version (read as 2.0 or later)"},
         "reason": {"type": "string"}, "source": {"type": "string"}}}
-    return {"License": license_entry,
+    return {"License": license_entry, "Attribution": _attribution_schema(),
             "PracticeSummary": summary, "Practice": practice, "Error": error,
             "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas()}
 
@@ -363,3 +414,30 @@ def _giveback_schemas() -> dict[str, Any]:
     return {"Contributor": contributor, "ProposalEvent": event,
             "ProposalSummary": proposal_summary, "Proposal": proposal,
             "LineageFork": branch, "Lineage": lineage, "Compare": compare, "Ledger": ledger}
+
+
+def _attribution_schema() -> dict[str, Any]:
+    string = {"type": "string"}
+    nullable = {"type": "string", "nullable": True}
+    person = {"type": "object", "properties": {"name": string, "username": nullable,
+                                               "role": nullable}}
+    lic = {"type": "object", "properties": {
+        "id": string, "name": string, "url": nullable,
+        "note": {**nullable, "description": "how the licence was read (no version named)"}}}
+    common = {
+        "title": string, "revision": nullable, "authors": {"type": "array", "items": person},
+        "copyright": string,
+        "modifications": {"type": "array", "items": string,
+                          "description": "notices that it was modified, and from what"}}
+    work = {"type": "object", "properties": {
+        **common, "kind": {"type": "string", "enum": ["fork", "source"]}, "slug": nullable,
+        "url": nullable, "revision_url": nullable, "license": {**lic, "nullable": True},
+        "missing": {"type": "boolean"}}}
+    return {"type": "object", "properties": {
+        **common, "slug": string, "url": string, "revision_url": string, "license": lic,
+        "disclaimer": string, "disclaimer_url": nullable,
+        "tasl": {"type": "string", "description": "title, author, source, licence in one line"},
+        "changed": {"type": "boolean", "description": "after a removal: whether it was new"},
+        "chain": {"type": "array", "items": work,
+                  "description": "ancestors nearest first (each at the revision it was taken "
+                                 "at), then imported sources"}}}

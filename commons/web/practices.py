@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import CommonsError, EditConflict
-from ..services import accounts, catalog, editing, proposals, reading
+from ..services import accounts, attribution, catalog, editing, proposals, reading
 from ..services import practice as doc
 from .base import db, form_status, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
@@ -68,15 +68,36 @@ def show(slug: str):
         "practice.html", record=record, html=body_html(record.blob_id),
         translation_titles=reading.titles(session, linked),
         can_edit=accounts.can_edit(user_or_none(), record),
+        attribution=attribution.build(instance(), session, record),
         rename_form=RenameForm(), steward_form=StewardForm(), **practice_context(record))
+
+
+def attribution_html(attr: attribution.Attribution, short: bool = False) -> str:
+    """The attribution as an HTML fragment, escaped by the template (page and API alike)."""
+    return render_template("_attribution.html", attribution=attr, attribution_short=short)
+
+
+@bp.get("/p/<slug>/attribution")
+def attribution_page(slug: str):
+    record, moved = load(slug)
+    if moved:
+        return moved
+    attr = attribution.build(instance(), db(), record)
+    return render_template("attribution.html", record=record, attribution=attr,
+                           attribution_text=attribution.as_text(attr))
 
 
 @bp.get("/p/<slug>.md")
 def download(slug: str):
+    """The file as it is in git, with its attribution appended, so a downloaded copy carries
+    what CC BY-SA 4.0 §3(a) asks of whoever shares it."""
     record, moved = load(slug)
     if moved:
         return moved
     text = instance().store.read_blob(record.blob_id)
+    attr = attribution.build(instance(), db(), record)
+    text = text.rstrip("\n") + "\n\n---\n\n## " + _("Attribution") + "\n\n" + \
+        attribution.as_text(attr)
     return Response(text, mimetype="text/markdown; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{record.slug}.md"'})
 
