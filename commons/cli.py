@@ -256,25 +256,30 @@ def db_upgrade() -> None:
 
 @main.command()
 def reindex() -> None:
-    """Rebuild every derived table from git."""
+    """Rebuild every derived table and the search index from git."""
     import time
 
-    from .services import catalog
+    from .services import catalog, search
     _app_, inst = _instance()
     started = time.perf_counter()
     with inst.store.lock(), inst.session() as session:
         count = catalog.rebuild(session, inst.store)
-    click.echo(f"Rebuilt derived data from {count} commits in "
-               f"{time.perf_counter() - started:.1f} s.")
+        session.flush()
+        middle = time.perf_counter()
+        indexed = search.rebuild(inst, session)
+    click.echo(f"Rebuilt derived data from {count} commits in {middle - started:.1f} s, "
+               f"and the search index of {indexed} practices in "
+               f"{time.perf_counter() - middle:.1f} s.")
 
 
 @main.command()
 def check() -> None:
     """Verify that the repository, the database and derived data agree."""
-    from .services import catalog
+    from .services import catalog, search
     _app_, inst = _instance(init=False)
     with inst.session() as session:
         problems = catalog.check(session, inst.store, inst.license, inst.licenses)
+        problems += search.check(inst, session)
     for line in problems:
         click.echo(line)
     if problems:

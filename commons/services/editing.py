@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import EditConflict, LicenseRequired, NotFound, SlugTaken, ValidationError
 from ..models import PracticeRecord, Redirect, User
-from . import accounts, catalog, licensing, reuse_export
+from . import accounts, catalog, licensing, reuse_export, search
 from . import practice as doc
 from .instance import Instance
 from .store import validate_revision
@@ -81,6 +81,9 @@ def commit_one(inst: Instance, session: Session, changes: dict[str, str | None],
                                  trailers=trailers + [("License", inst.license)])
     if revision is not None:
         catalog.catch_up(session, inst.store)
+        # Still under the write lock, before the request returns: a search right after a save
+        # finds the new text.
+        search.index_changes(inst, session, changes)
         from . import proposals  # proposals build on editing: imported when first needed
         for path in changes:
             slug = doc.slug_from_path(path)

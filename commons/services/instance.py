@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from .. import db
 from ..config import CONTENT_DIR
-from . import catalog, licensing, reuse_export
+from . import catalog, licensing, reuse_export, search
 from . import practice as doc
 from .render import RenderCache
 from .store import Identity, Store, file_lock
@@ -80,8 +80,12 @@ class Instance:
             done.append("added the licence texts and REUSE.toml")
         with self.store.lock(), self.session() as session:
             applied = catalog.catch_up(session, self.store)
+            session.flush()
+            searched = search.catch_up(self, session)
         if applied:
             done.append(f"indexed {applied} commits")
+        if searched:
+            done.append(f"built the search index ({searched} practices)")
         return done
 
     def seed(self, source: Path | None = None) -> int:

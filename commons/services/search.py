@@ -1,0 +1,468 @@
+"""Full-text search of the practices: the Whoosh index, kept in step with git, and the query.
+
+The index is derived data: every field comes from a practice's file at its current revision and
+from the derived tables, so ``commons reindex`` rebuilds it from git and ``commons check`` names
+any practice whose indexed revision is not the one in git. Writes happen inside the store's
+write lock (``editing.commit_one``), which is what makes gunicorn workers take turns; a rebuild
+replaces every segment in one commit, so a reader sees the old index or the new one, never a
+half-built one.
+
+Text is analysed per practice language (:mod:`analysis`): a practice's title, summary and body
+go into the fields of its language (``*_en``, ``*_fr``, or ``*_xx`` for a language Commons does
+not stem). A query is parsed against the fields of both languages, so it is analysed the French
+way and the English way and both are searched; the fields of the reader's own language weigh a
+little more. Forks are grouped under the root of their family, so ten variants of a popular
+practice take one place in the results (``variants`` says how many more matched).
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+import os
+from typing import TYPE_CHECKING, Any, Iterable
+
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from whoosh import highlight, index, qparser, sorting, writing
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import And, Every, Or, Query, Term
+
+from ..errors import ValidationError
+from ..models import PracticeRecord
+from . import analysis, catalog
+from . import practice as doc
+
+if TYPE_CHECKING:
+    from .instance import Instance
+
+TEXT_LANGUAGES = ("en", "fr", "xx")  # xx: any language Commons does not stem
+BOOSTS = {"title": 4.0, "summary": 2.0, "body": 1.0}
+OWN_LANGUAGE = 1.25  # the reader's language weighs a little more
+QUERY_MAX = 500
+SNIPPET_CHARS = 240
+WRITE_TIMEOUT = 10.0
+_md = MarkdownIt("commonmark").enable("table")
+
+
+def schema() -> Schema:
+    fields: dict[str, Any] = {
+        "slug": ID(stored=True, unique=True),
+        "revision": ID(stored=True),
+        "title": STORED(), "summary": STORED(), "content": STORED(),
+        "tags": KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        "language": KEYWORD(stored=True, lowercase=True),
+        "license": KEYWORD(stored=True, lowercase=True),
+        "license_id": STORED(),
+        "forked_from": ID(stored=True),
+        "root": ID(stored=True, sortable=True),
+        "stewards": KEYWORD(commas=True),
+        "updated": DATETIME(stored=True, sortable=True),
+        # unstemmed, folded words of every practice: what "did you mean" is made from
+        "spell": TEXT(analyzer=analysis.language_analyzer(None), phrase=False),
+    }
+    for lang in TEXT_LANGUAGES:
+        analyzer = analysis.language_analyzer(lang if lang != "xx" else None)
+        for part, boost in BOOSTS.items():
+            fields[f"{part}_{lang}"] = TEXT(analyzer=analyzer, field_boost=boost,
+                                            multitoken_query="or")
+    return Schema(**fields)
+
+
+# ---- the index on disk ----------------------------------------------------------------------
+
+_indexes: dict[str, index.Index] = {}
+_searchers: dict[str, Any] = {}
+_lock = threading.Lock()
+
+
+def open_index(inst: Instance) -> index.Index:
+    """The instance's index, created empty the first time (one object per process)."""
+    folder = str(inst.config["INDEX_DIR"])
+    with _lock:
+        ix = _indexes.get(folder)
+        if ix is None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            ix = index.open_dir(folder) if index.exists_in(folder) else \
+                index.create_in(folder, schema())
+            _indexes[folder] = ix
+        return ix
+
+
+def _searcher(inst: Instance):
+    """A searcher on the newest committed index, reused while nothing changed."""
+    ix = open_index(inst)
+    key = str(inst.config["INDEX_DIR"])
+    with _lock:
+        current = _searchers.get(key)
+        current = ix.searcher() if current is None else current.refresh()
+        _searchers[key] = current
+        return current
+
+
+def plain_text(markdown: str) -> str:
+    """The words a reader sees, without Markdown syntax (what is indexed and quoted)."""
+    out: list[str] = []
+    for token in _md.parse(markdown):
+        if token.type == "inline" and token.children:
+            out.append("".join(child.content for child in token.children
+                               if child.type in ("text", "code_inline")))
+        elif token.type in ("fence", "code_block"):
+            out.append(token.content)
+    return "\n".join(part for part in out if part.strip())
+
+
+def _text_language(language: str | None) -> str:
+    return language if language in ("en", "fr") else "xx"
+
+
+def _document(inst: Instance, record: PracticeRecord, root: str) -> dict[str, Any]:
+    try:
+        body = doc.parse(inst.store.read_blob(record.blob_id)).body
+    except Exception:  # noqa: BLE001 — a broken file is still findable by its title
+        body = ""
+    text = plain_text(body)
+    lang = _text_language(record.language)
+    tags = [t for t in (record.tags or []) if isinstance(t, str)]
+    summary = record.summary or ""
+    upstream = record.upstream_slug or ""
+    return {
+        "slug": record.slug, "revision": record.revision, "title": record.title,
+        "summary": summary, "content": text, "tags": ",".join(tags),
+        "language": record.language or "", "license": record.license or "",
+        "license_id": record.license or "", "forked_from": upstream, "root": root,
+        "stewards": ",".join(s for s in record.stewards or [] if isinstance(s, str)),
+        "updated": record.updated_at,
+        "spell": " ".join([record.title, summary, text]),
+        f"title_{lang}": record.title,
+        # tags read as words too, so "retrospective" finds a practice tagged retrospectives
+        f"summary_{lang}": " ".join([summary] + [t.replace("-", " ") for t in tags]),
+        f"body_{lang}": text,
+    }
+
+
+def _roots(session: Session) -> dict[str, str]:
+    """Each practice's family: the slug of its oldest ancestor still in the commons."""
+    upstream = dict(session.execute(select(PracticeRecord.slug,
+                                           PracticeRecord.upstream_slug)).all())
+    roots: dict[str, str] = {}
+    for slug in upstream:
+        seen, current = [slug], slug
+        while upstream.get(current) in upstream and upstream[current] not in seen:
+            current = upstream[current]
+            seen.append(current)
+        roots[slug] = current
+    return roots
+
+
+def _family_root(session: Session, slug: str) -> str:
+    seen, current = {slug}, slug
+    while True:
+        parent = session.scalar(select(PracticeRecord.upstream_slug)
+                                .where(PracticeRecord.slug == current))
+        if not parent or parent in seen or session.get(PracticeRecord, parent) is None:
+            return current
+        seen.add(parent)
+        current = parent
+
+
+def _descendants(session: Session, slug: str) -> list[str]:
+    found, todo = [], [slug]
+    while todo and len(found) < 100_000:
+        children = session.scalars(select(PracticeRecord.slug)
+                                   .where(PracticeRecord.upstream_slug.in_(todo))).all()
+        todo = [c for c in children if c not in found and c != slug]
+        found += todo
+    return found
+
+
+def _mark_path(inst: Instance) -> Path:
+    return Path(inst.config["INDEX_DIR"]) / "HEAD"
+
+
+def indexed_head(inst: Instance) -> str | None:
+    """The git revision the index was last brought up to (kept beside the index, so deleting
+    the index folder forgets it too)."""
+    try:
+        return _mark_path(inst).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def _mark(inst: Instance, revision: str | None) -> None:
+    if not revision:
+        return
+    path = _mark_path(inst)
+    tmp = path.with_name(f".HEAD.{os.getpid()}")
+    tmp.write_text(revision + "\n", encoding="ascii")
+    os.replace(tmp, path)
+
+
+def catch_up(inst: Instance, session: Session) -> int:
+    """Rebuild the index when it is not at the derived tables' head (a new or deleted index, or
+    commits made while no worker indexed them). Returns how many practices were indexed."""
+    head = catalog.derived_head(session)
+    if head is None or (indexed_head(inst) == head and open_index(inst).doc_count()):
+        return 0
+    return rebuild(inst, session)
+
+
+def index_changes(inst: Instance, session: Session, changes: Iterable[str]) -> None:
+    """Bring the index up to date with a commit that wrote ``changes`` (paths), once the
+    derived tables have caught up. Called under the write lock, before the request returns."""
+    slugs = {s for s in (doc.slug_from_path(p) for p in changes) if s}
+    if not slugs:
+        return
+    present = {s for s in slugs if session.get(PracticeRecord, s) is not None}
+    gone = slugs - present
+    if gone:  # a rename or a removal: the families below it have a new root
+        for slug in list(present):
+            present.update(_descendants(session, slug))
+    ix = open_index(inst)
+    writer = ix.writer(timeout=WRITE_TIMEOUT)
+    try:
+        for slug in gone:
+            writer.delete_by_term("slug", slug)
+        for slug in sorted(present):
+            record = session.get(PracticeRecord, slug)
+            writer.update_document(**_document(inst, record, _family_root(session, slug)))
+        writer.commit()
+    except BaseException:
+        writer.cancel()
+        raise
+    _mark(inst, catalog.derived_head(session))
+
+
+def rebuild(inst: Instance, session: Session) -> int:
+    """Index every practice again from the derived tables and git, replacing the whole index
+    in one commit (readers keep the old one until then)."""
+    ix = open_index(inst)
+    roots = _roots(session)
+    writer = ix.writer(timeout=WRITE_TIMEOUT, procs=1, limitmb=256)
+    count = 0
+    try:
+        for record in session.scalars(select(PracticeRecord).order_by(PracticeRecord.slug)):
+            writer.add_document(**_document(inst, record, roots.get(record.slug, record.slug)))
+            count += 1
+        writer.commit(mergetype=writing.CLEAR)
+    except BaseException:
+        writer.cancel()
+        raise
+    _mark(inst, catalog.derived_head(session))
+    return count
+
+
+def indexed_revisions(inst: Instance) -> dict[str, str]:
+    with open_index(inst).searcher() as searcher:
+        return {fields["slug"]: fields["revision"] for fields in searcher.all_stored_fields()}
+
+
+def check(inst: Instance, session: Session) -> list[str]:
+    """One line per practice whose indexed revision is not its revision in git."""
+    indexed = indexed_revisions(inst)
+    problems = []
+    for slug, revision in session.execute(select(PracticeRecord.slug,
+                                                 PracticeRecord.revision)).all():
+        seen = indexed.pop(slug, None)
+        if seen is None:
+            problems.append(f"practices/{slug}.md@{revision}: not in the search index "
+                            "(run 'commons reindex')")
+        elif seen != revision:
+            problems.append(f"practices/{slug}.md@{revision}: the search index holds revision "
+                            f"{seen} (run 'commons reindex')")
+    for slug, revision in sorted(indexed.items()):
+        problems.append(f"practices/{slug}.md@{revision}: in the search index but no longer "
+                        "in the commons (run 'commons reindex')")
+    return problems
+
+
+# ---- searching ------------------------------------------------------------------------------
+
+@dataclass
+class Hit:
+    slug: str
+    title: str
+    summary: str
+    snippet: Markup
+    score: float
+    language: str
+    tags: list[str]
+    license: str
+    forked_from: str | None
+    variants: int = 0
+
+
+@dataclass
+class Results:
+    query: str
+    total: int  # families of practices (a practice and its matching forks count once)
+    page: int
+    per_page: int
+    hits: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _fields(ui_lang: str) -> tuple[list[str], dict[str, float]]:
+    names, boosts = [], {}
+    for lang in TEXT_LANGUAGES:
+        for part in BOOSTS:
+            name = f"{part}_{lang}"
+            names.append(name)
+            if lang == ui_lang:
+                boosts[name] = OWN_LANGUAGE
+    return names, boosts
+
+
+def _parser(ix: index.Index, ui_lang: str) -> qparser.QueryParser:
+    names, boosts = _fields(ui_lang)
+    parser = qparser.MultifieldParser(names, ix.schema, fieldboosts=boosts,
+                                      group=qparser.OrGroup.factory(0.9))
+    parser.add_plugin(qparser.FieldAliasPlugin({"tags": ["tag"], "language": ["lang"]}))
+    # Only these fields may be named in a query; anything else is read as words.
+    parser.remove_plugin_class(qparser.FieldsPlugin)
+    parser.add_plugin(qparser.FieldsPlugin(expr=r"(?P<text>tag|tags|lang|language|license):"))
+    return parser
+
+
+_WORD = re.compile(r"(?<![\w:*\"])([^\W\d_][\w'’-]*)(?![\w:*])", re.UNICODE)
+_OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+
+
+def suggest(searcher, text: str) -> str | None:
+    """The query with each word the index does not know replaced by the nearest word it does
+    know (edit distance ≤ 2), or None when every word is known or nothing is near."""
+    reader = searcher.reader()
+    corrector = reader.corrector("spell")
+    changed = False
+
+    def fix(match: re.Match) -> str:
+        nonlocal changed
+        word = match.group(1)
+        if word in _OPERATORS or len(word) < 3:
+            return word
+        folded = list(analysis.words(word))
+        if not folded or all(reader.doc_frequency("spell", w) for w in folded):
+            return word
+        best = corrector.suggest(folded[0], limit=1, maxdist=2 if len(folded[0]) > 4 else 1)
+        if not best or best[0] == folded[0]:
+            return word
+        changed = True
+        return best[0]
+
+    # words inside quotes are left alone: a phrase means what it says
+    parts = re.split(r'("[^"]*")', text)
+    fixed = "".join(p if p.startswith('"') else _WORD.sub(fix, p) for p in parts)
+    return fixed if changed else None
+
+
+def _filters(tags: Iterable[str], language: str | None, license: str | None) -> Query | None:
+    terms: list[Query] = [Term("tags", t.strip().lower()) for t in tags if t and t.strip()]
+    if language:
+        terms.append(Term("language", language.strip().lower()))
+    if license:
+        terms.append(Term("license", license.strip().lower()))
+    return And(terms) if terms else None
+
+
+def _snippet(searcher, query: Query, docnum: int, fields: dict[str, Any]) -> Markup:
+    """The passage that matched, with the matching words marked; escaped by Whoosh's
+    formatter (every piece of the text goes through its HTML escaping)."""
+    text = fields.get("content") or ""
+    lang = _text_language(fields.get("language"))
+    if text:
+        name = f"body_{lang}"
+        terms = {word for fieldname, word in query.iter_all_terms() if fieldname == name}
+        terms = {t.decode() if isinstance(t, bytes) else t for t in terms}
+        # Analysing a whole long practice for each hit is slow; a stem is (nearly always) a
+        # prefix of the folded word, so only the paragraphs holding one are analysed.
+        paragraphs = [p for p in text.split("\n") if p.strip()]
+        likely = [p for p in paragraphs if any(t in analysis.fold(p) for t in terms)][:4]
+        if likely:
+            analyzer = searcher.schema[name].analyzer
+            marked = highlight.highlight(
+                "\n".join(likely), terms, analyzer,
+                highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60),
+                highlight.HtmlFormatter(tagname="mark", between=" … ", classname="match",
+                                        termclass="t"), top=2)
+            if marked:
+                return Markup(marked)
+    lead = fields.get("summary") or text
+    return escape(lead[:SNIPPET_CHARS] + ("…" if len(lead) > SNIPPET_CHARS else ""))
+
+
+def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | None = None,
+           license: str | None = None, page: int = 1, per_page: int = 10,
+           ui_lang: str = "en") -> Results:
+    """Search the practices: words, "phrases", prefix*, AND/OR/NOT, tag:/lang:/license:.
+    Facet counts are over the whole result set; results are grouped by family and paged."""
+    if not isinstance(q, str) or len(q) > QUERY_MAX or "\x00" in q:
+        raise ValidationError("A search is text of at most %(n)s characters.", field="q",
+                              n=QUERY_MAX)
+    if page < 1 or not 1 <= per_page <= 100:
+        raise ValidationError("page starts at 1 and per_page is between 1 and 100.")
+    tags = list(tags)
+    q = q.strip()
+    searcher = _searcher(inst)
+    ix = open_index(inst)
+    parser = _parser(ix, ui_lang if ui_lang in ("en", "fr") else "en")
+    suggestion = suggest(searcher, q) if q else None
+    if q:
+        query = parser.parse(q)
+        if suggestion:
+            query = Or([query, parser.parse(suggestion)])
+    else:
+        query = Every()
+    facets = {
+        "tags": sorting.FieldFacet("tags", allow_overlap=True, maptype=sorting.Count),
+        "language": sorting.FieldFacet("language", maptype=sorting.Count),
+        "license": sorting.FieldFacet("license", maptype=sorting.Count),
+        "root": sorting.FieldFacet("root", maptype=sorting.Count),
+    }
+    results = searcher.search(query, limit=None, filter=_filters(tags, language, license),
+                              groupedby=facets, terms=False)
+    families = results.groups("root")
+    counts = {name: dict(sorted(results.groups(name).items(), key=lambda kv: (-kv[1], kv[0])))
+              for name in ("tags", "language", "license")}
+    # One place per family, its best match; the page is cut from the families in score order.
+    roots = searcher.reader().column_reader("root")
+    first, last = (page - 1) * per_page, page * per_page
+    shown, seen = [], set()
+    for score, docnum in results.top_n:
+        root = roots[docnum]
+        if root in seen:
+            continue
+        seen.add(root)
+        if len(seen) > first:
+            shown.append((score, docnum, root))
+        if len(seen) >= last:
+            break
+    hits = []
+    for score, docnum, root in shown:
+        fields = searcher.stored_fields(docnum)
+        hits.append(Hit(
+            slug=fields["slug"], title=fields.get("title") or fields["slug"],
+            summary=fields.get("summary") or "",
+            snippet=_snippet(searcher, query, docnum, fields),
+            score=round(float(score or 0.0), 4), language=fields.get("language", ""),
+            tags=[t for t in (fields.get("tags") or "").split(",") if t],
+            license=fields.get("license_id", ""),
+            forked_from=fields.get("forked_from") or None,
+            variants=max(0, families.get(root, 1) - 1)))
+    counts["license"] = {_spdx(searcher, key): n for key, n in counts["license"].items()}
+    return Results(query=q, total=len(families), page=page, per_page=per_page, hits=hits,
+                   facets=counts, suggestion=suggestion)
+
+
+def _spdx(searcher, key: str) -> str:
+    """A licence facet key (indexed lowercase) in its SPDX spelling."""
+    for fields in searcher.documents(license=key):
+        return fields.get("license_id") or key
+    return key
