@@ -63,19 +63,47 @@ class CompoundFilter(Filter):
             yield t
 
 
+class JoinedPairsFilter(Filter):
+    """Each word, then each pair of neighbouring words also as one joined word (at the second
+    word's place): "Ice Breakers" also gives "icebreakers", so the title is found by
+    "icebreaker" as by "ice breaker". Used for titles, which are short."""
+
+    def __call__(self, tokens):
+        previous = None
+        for t in tokens:
+            text, pos = t.text, (t.pos if t.positions else None)
+            yield t
+            if previous is not None and previous != text:
+                t.text = previous + text
+                yield t
+                t.text = text
+            previous = text
+            del pos
+
+
 def _stopwords(language: str) -> frozenset[str]:
-    return frozenset(fold(w) for w in stopwords_for_language(language))
+    """The language's stop words and those of the other language: a query is analysed both
+    ways, and the French "pour" or "est" must not match English pages on their own (nor the
+    English "how" or "can" French ones)."""
+    words = set(stopwords_for_language(language))
+    for other in LANGUAGES:
+        words |= set(stopwords_for_language(other))
+    return frozenset(fold(w) for w in words)
 
 
-def language_analyzer(language: str | None) -> Analyzer:
-    """Fold, split elisions and compounds, drop the language's stop words, stem. ``None``:
-    no stemming nor stop words (a language Commons does not stem, and the spelling field)."""
+def language_analyzer(language: str | None, *, join_pairs: bool = False) -> Analyzer:
+    """Fold, split elisions and compounds, drop the stop words, stem. ``None``: no stemming
+    nor stop words (a language Commons does not stem, and the spelling field). ``join_pairs``
+    also indexes neighbouring words joined (for titles)."""
     chain = (RegexTokenizer(TOKEN) | LowercaseFilter() | ElisionFilter() | CompoundFilter()
              | CharsetFilter(accent_map))
-    if language is None:
-        return chain
-    return chain | StopFilter(stoplist=_stopwords(language), minsize=1, renumber=False) | StemFilter(
-        lang=language, cachesize=50_000)
+    if language is not None:
+        chain = chain | StopFilter(stoplist=_stopwords(language), minsize=1, renumber=False)
+    if join_pairs:
+        chain = chain | JoinedPairsFilter()
+    if language is not None:
+        chain = chain | StemFilter(lang=language, cachesize=50_000)
+    return chain
 
 
 def words(text: str) -> Iterator[str]:

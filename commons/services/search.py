@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import highlight, index, qparser, sorting, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.query import And, Every, Or, Query, Term
+from whoosh.query import And, Every, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
 from ..models import PracticeRecord
@@ -41,10 +41,12 @@ if TYPE_CHECKING:
 
 TEXT_LANGUAGES = ("en", "fr", "xx")  # xx: any language Commons does not stem
 BOOSTS = {"title": 4.0, "summary": 2.0, "body": 1.0}
-OWN_LANGUAGE = 1.25  # the reader's language weighs a little more
+OWN_LANGUAGE = 2.0  # the reader's language weighs more
 QUERY_MAX = 500
+PHRASE_SLOP = 3
 SNIPPET_CHARS = 240
 WRITE_TIMEOUT = 10.0
+MERGE_AT_SEGMENTS = 12
 _md = MarkdownIt("commonmark").enable("table")
 
 
@@ -65,8 +67,9 @@ def schema() -> Schema:
         "spell": TEXT(analyzer=analysis.language_analyzer(None), phrase=False),
     }
     for lang in TEXT_LANGUAGES:
-        analyzer = analysis.language_analyzer(lang if lang != "xx" else None)
+        stemmed = lang if lang != "xx" else None
         for part, boost in BOOSTS.items():
+            analyzer = analysis.language_analyzer(stemmed, join_pairs=part == "title")
             fields[f"{part}_{lang}"] = TEXT(analyzer=analyzer, field_boost=boost,
                                             multitoken_query="or")
     return Schema(**fields)
@@ -229,7 +232,9 @@ def index_changes(inst: Instance, session: Session, changes: Iterable[str]) -> N
         for slug in sorted(present):
             record = session.get(PracticeRecord, slug)
             writer.update_document(**_document(inst, record, _family_root(session, slug)))
-        writer.commit()
+        # Merging segments on every save would cost a save far more than the save itself;
+        # small segments are merged once there are enough of them to slow searches down.
+        writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
     except BaseException:
         writer.cancel()
         raise
@@ -336,11 +341,10 @@ _WORD = re.compile(r"(?<![\w:*\"])([^\W\d_][\w'’-]*)(?![\w:*])", re.UNICODE)
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 
 
-def suggest(searcher, text: str) -> str | None:
+def suggest(searcher, text: str, ui_lang: str = "en") -> str | None:
     """The query with each word the index does not know replaced by the nearest word it does
     know (edit distance ≤ 2), or None when every word is known or nothing is near."""
     reader = searcher.reader()
-    corrector = reader.corrector("spell")
     changed = False
 
     def fix(match: re.Match) -> str:
@@ -351,11 +355,11 @@ def suggest(searcher, text: str) -> str | None:
         folded = list(analysis.words(word))
         if not folded or all(reader.doc_frequency("spell", w) for w in folded):
             return word
-        best = corrector.suggest(folded[0], limit=1, maxdist=2 if len(folded[0]) > 4 else 1)
-        if not best or best[0] == folded[0]:
+        best = nearest(reader, folded[0], ui_lang)
+        if best is None:
             return word
         changed = True
-        return best[0]
+        return best
 
     # words inside quotes are left alone: a phrase means what it says
     parts = re.split(r'("[^"]*")', text)
@@ -363,12 +367,96 @@ def suggest(searcher, text: str) -> str | None:
     return fixed if changed else None
 
 
-def _filters(tags: Iterable[str], language: str | None, license: str | None) -> Query | None:
+def nearest(reader, word: str, ui_lang: str = "en") -> str | None:
+    """The index's word nearest to a misspelt one: fewest edits first (Whoosh's corrector
+    ranks every word within the distance by frequency alone, so "stakholder" became the more
+    frequent "stakeholders"), then the likelier edit (a letter left out or two swapped are the
+    commonest slips), then a word of the reader's language, then the more frequent."""
+    maxdist = 2 if len(word) > 4 else 1
+    for distance in range(1, maxdist + 1):
+        candidates = [t for t in reader.terms_within("spell", word, distance) if t != word]
+        if not candidates:
+            continue
+        own = f"body_{ui_lang if ui_lang in ('en', 'fr') else 'en'}"
+        stem = reader.schema[own].analyzer
+
+        def rank(term: str) -> tuple:
+            stems = [t.text for t in stem(term)]
+            in_own = bool(stems) and reader.doc_frequency(own, stems[0]) > 0
+            return (typing_cost(word, term), not in_own, -reader.frequency("spell", term),
+                    term)
+
+        return min(candidates, key=rank)
+    return None
+
+
+def typing_cost(typed: str, meant: str) -> float:
+    """An edit distance weighted by how people mistype: a left-out letter or two swapped
+    letters cost less than a wrong letter or an extra one."""
+    n, m = len(typed), len(meant)
+    cost = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        cost[i][0] = float(i)
+    for j in range(m + 1):
+        cost[0][j] = j * 0.8
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            same = typed[i - 1] == meant[j - 1]
+            cost[i][j] = min(cost[i - 1][j] + 1.0,            # a letter typed too many
+                             cost[i][j - 1] + 0.8,            # a letter left out
+                             cost[i - 1][j - 1] + (0.0 if same else 1.0))
+            if (i > 1 and j > 1 and typed[i - 1] == meant[j - 2]
+                    and typed[i - 2] == meant[j - 1]):
+                cost[i][j] = min(cost[i][j], cost[i - 2][j - 2] + 0.7)  # two letters swapped
+    return cost[n][m]
+
+
+def _loosen_phrases(query: Query) -> Query:
+    """A phrase's stop words are not indexed but keep their place ("definition of done" is
+    "definition _ done"), so a phrase may skip that many words between its own."""
+    if isinstance(query, Phrase):
+        query.slop = max(query.slop, PHRASE_SLOP)
+        return query
+    if hasattr(query, "subqueries"):
+        query.subqueries = [_loosen_phrases(sub) for sub in query.subqueries]
+    elif hasattr(query, "child"):
+        query.child = _loosen_phrases(query.child)
+    return query
+
+
+_FIELD = re.compile(r'(?<![^\s(])(-|NOT\s+)?(tags?|lang(?:uage)?|license):("[^"]*"|[^\s()]+)')
+_FIELD_NAMES = {"tag": "tags", "tags": "tags", "lang": "language", "language": "language",
+                "license": "license"}
+
+
+def split_fields(q: str) -> tuple[str, list[Term], list[Term]]:
+    """``tag:``, ``lang:`` and ``license:`` narrow the search rather than add words to it:
+    "lang:fr rétrospective" means French practices about retrospectives, not French practices
+    or retrospectives. Returns the words left, the required terms and the excluded ones
+    (``-tag:x`` or ``NOT tag:x``)."""
+    required: list[Term] = []
+    excluded: list[Term] = []
+
+    def take(match: re.Match) -> str:
+        value = match.group(3).strip('"').strip().lower()
+        if value:
+            term = Term(_FIELD_NAMES[match.group(2)], value)
+            (excluded if match.group(1) else required).append(term)
+        return " "
+
+    parts = re.split(r'("[^"]*")', q)
+    words = "".join(p if p.startswith('"') else _FIELD.sub(take, p) for p in parts)
+    return " ".join(words.split()), required, excluded
+
+
+def _filters(tags: Iterable[str], language: str | None, license: str | None,
+             required: list[Term] = ()) -> Query | None:
     terms: list[Query] = [Term("tags", t.strip().lower()) for t in tags if t and t.strip()]
     if language:
         terms.append(Term("language", language.strip().lower()))
     if license:
         terms.append(Term("license", license.strip().lower()))
+    terms += required
     return And(terms) if terms else None
 
 
@@ -413,23 +501,29 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
     searcher = _searcher(inst)
     ix = open_index(inst)
     parser = _parser(ix, ui_lang if ui_lang in ("en", "fr") else "en")
-    suggestion = suggest(searcher, q) if q else None
-    if q:
-        query = parser.parse(q)
+    words, required, excluded = split_fields(q)
+    suggestion = suggest(searcher, words, ui_lang) if words else None
+    if words:
+        query = _loosen_phrases(parser.parse(words))
         if suggestion:
-            query = Or([query, parser.parse(suggestion)])
+            query = Or([query, _loosen_phrases(parser.parse(suggestion))])
     else:
         query = Every()
+    if suggestion and words != q:  # the suggestion keeps the person's filters
+        suggestion = " ".join([suggestion] + [m.group(0).strip() for m in _FIELD.finditer(q)])
     facets = {
         "tags": sorting.FieldFacet("tags", allow_overlap=True, maptype=sorting.Count),
         "language": sorting.FieldFacet("language", maptype=sorting.Count),
         "license": sorting.FieldFacet("license", maptype=sorting.Count),
         "root": sorting.FieldFacet("root", maptype=sorting.Count),
     }
-    results = searcher.search(query, limit=None, filter=_filters(tags, language, license),
+    results = searcher.search(query, limit=None,
+                              filter=_filters(tags, language, license, required),
+                              mask=Or(excluded) if excluded else None,
                               groupedby=facets, terms=False)
     families = results.groups("root")
-    counts = {name: dict(sorted(results.groups(name).items(), key=lambda kv: (-kv[1], kv[0])))
+    counts = {name: dict(sorted(((k, n) for k, n in results.groups(name).items() if k),
+                                key=lambda kv: (-kv[1], kv[0])))
               for name in ("tags", "language", "license")}
     # One place per family, its best match; the page is cut from the families in score order.
     roots = searcher.reader().column_reader("root")
