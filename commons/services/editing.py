@@ -311,6 +311,7 @@ def delete_account(inst: Instance, session: Session, user: User) -> str:
         inst.store.commit({catalog.MAILMAP: text}, author=accounts.identity(user),
                           message="Credit a former contributor under a pseudonym")
         catalog.catch_up(session, inst.store)
+        search.mark_current(inst, session)  # no practice changed: the index is up to date
         session.execute(sql_delete(ApiToken).where(ApiToken.user_id == user.id))
         user.display_name = pseudonym
         user.email = None

@@ -204,6 +204,11 @@ def _mark(inst: Instance, revision: str | None) -> None:
     os.replace(tmp, path)
 
 
+def mark_current(inst: Instance, session: Session) -> None:
+    """Record that the index is at the derived head, after a commit that changed no practice."""
+    _mark(inst, catalog.derived_head(session))
+
+
 def catch_up(inst: Instance, session: Session) -> int:
     """Rebuild the index when it is not at the derived tables' head (a new or deleted index, or
     commits made while no worker indexed them). Returns how many practices were indexed."""
@@ -218,6 +223,7 @@ def index_changes(inst: Instance, session: Session, changes: Iterable[str]) -> N
     derived tables have caught up. Called under the write lock, before the request returns."""
     slugs = {s for s in (doc.slug_from_path(p) for p in changes) if s}
     if not slugs:
+        mark_current(inst, session)
         return
     present = {s for s in slugs if session.get(PracticeRecord, s) is not None}
     gone = slugs - present
