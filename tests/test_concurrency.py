@@ -243,6 +243,18 @@ def test_concurrent_creates_with_one_title_get_distinct_slugs(served):
         changed = [line for line in changed if line]
         assert len(changed) == 1 and changed[0].startswith("A\tpractices/"), changed
 
+    # both workers indexed what they wrote before answering: a search through either worker
+    # finds each client's practices by the words that client wrote
+    from urllib.parse import urlencode
+    for who in ("alice", "root"):
+        query = urlencode({"q": f'"created by {who}" AND ritual', "per_page": 100})
+        for _ in range(4):  # the requests land on either worker
+            status, found = served.call("GET", f"/search?{query}", "alice")
+            assert status == 200, found
+            assert {hit["slug"] for hit in found["results"]} == \
+                {c["slug"] for r in reports if r["who"] == who for c in r["created"]}, found
+            assert found["total"] == N_CREATES
+
     assert_repository_sound(served.home)
 
 

@@ -71,14 +71,14 @@ class JoinedPairsFilter(Filter):
     def __call__(self, tokens):
         previous = None
         for t in tokens:
-            text, pos = t.text, (t.pos if t.positions else None)
+            text = t.text
             yield t
-            if previous is not None and previous != text:
+            # only when indexing: a query's words stay as typed, so a phrase still matches
+            if t.mode != "query" and previous is not None and previous != text:
                 t.text = previous + text
                 yield t
                 t.text = text
             previous = text
-            del pos
 
 
 def _stopwords(language: str) -> frozenset[str]:

@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import highlight, index, qparser, sorting, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.query import And, Every, Or, Phrase, Query, Term
+from whoosh.query import And, AndNot, Every, Not, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
 from ..models import PracticeRecord
@@ -47,7 +47,9 @@ PHRASE_SLOP = 3
 SNIPPET_CHARS = 240
 WRITE_TIMEOUT = 10.0
 MERGE_AT_SEGMENTS = 12
+NO_TAGS = "-"
 _md = MarkdownIt("commonmark").enable("table")
+WIKILINK = re.compile(r"\[\[([a-z0-9-]+)(?:\|([^\]\n]+))?\]\]")
 
 
 def schema() -> Schema:
@@ -56,6 +58,11 @@ def schema() -> Schema:
         "revision": ID(stored=True),
         "title": STORED(), "summary": STORED(), "content": STORED(),
         "tags": KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
+        # The tags again, with term vectors, for the tags facet: it reads each matching
+        # practice's tags from its vector instead of rebuilding every practice's tags from the
+        # postings on each search. A practice without tags holds NO_TAGS (Whoosh has no
+        # empty vector).
+        "tag_facet": KEYWORD(commas=True, lowercase=True, vector=True),
         "language": KEYWORD(stored=True, lowercase=True),
         "license": KEYWORD(stored=True, lowercase=True),
         "license_id": STORED(),
@@ -101,18 +108,23 @@ def _searcher(inst: Instance):
     key = str(inst.config["INDEX_DIR"])
     with _lock:
         current = _searchers.get(key)
-        current = ix.searcher() if current is None else current.refresh()
-        _searchers[key] = current
+        # Whoosh's refresh() reuses the old segment readers with their old deletions, so an
+        # edited practice would still be found by its removed words: open a new searcher.
+        if current is None or not current.up_to_date():
+            current = ix.searcher()
+            _searchers[key] = current
         return current
 
 
 def plain_text(markdown: str) -> str:
     """The words a reader sees, without Markdown syntax (what is indexed and quoted)."""
     out: list[str] = []
-    for token in _md.parse(markdown):
+    for token in _md.parse(WIKILINK.sub(lambda m: m.group(2) or m.group(1), markdown)):
         if token.type == "inline" and token.children:
-            out.append("".join(child.content for child in token.children
-                               if child.type in ("text", "code_inline")))
+            out.append("".join(child.content if child.type in ("text", "code_inline") else " "
+                               for child in token.children
+                               if child.type in ("text", "code_inline", "softbreak",
+                                                 "hardbreak")))
         elif token.type in ("fence", "code_block"):
             out.append(token.content)
     return "\n".join(part for part in out if part.strip())
@@ -135,6 +147,7 @@ def _document(inst: Instance, record: PracticeRecord, root: str) -> dict[str, An
     return {
         "slug": record.slug, "revision": record.revision, "title": record.title,
         "summary": summary, "content": text, "tags": ",".join(tags),
+        "tag_facet": ",".join(tags) or NO_TAGS,
         "language": record.language or "", "license": record.license or "",
         "license_id": record.license or "", "forked_from": upstream, "root": root,
         "stewards": ",".join(s for s in record.stewards or [] if isinstance(s, str)),
@@ -380,7 +393,9 @@ def nearest(reader, word: str, ui_lang: str = "en") -> str | None:
     commonest slips), then a word of the reader's language, then the more frequent."""
     maxdist = 2 if len(word) > 4 else 1
     for distance in range(1, maxdist + 1):
-        candidates = [t for t in reader.terms_within("spell", word, distance) if t != word]
+        # the first letter is nearly always right, and requiring it keeps this fast
+        candidates = [t for t in reader.terms_within("spell", word, distance, prefix=1)
+                      if t != word]
         if not candidates:
             continue
         own = f"body_{ui_lang if ui_lang in ('en', 'fr') else 'en'}"
@@ -418,13 +433,23 @@ def typing_cost(typed: str, meant: str) -> float:
 
 
 def _loosen_phrases(query: Query) -> Query:
-    """A phrase's stop words are not indexed but keep their place ("definition of done" is
-    "definition _ done"), so a phrase may skip that many words between its own."""
+    """Adjust what the parser gives to what people mean.
+
+    A phrase's stop words are not indexed but keep their place ("definition of done" is
+    "definition _ done"), so a phrase may skip that many words between its own. And with
+    words joined by OR, "coworking NOT newcomers" would read "coworking OR (NOT newcomers)":
+    a NOT excludes from what the other words find."""
     if isinstance(query, Phrase):
         query.slop = max(query.slop, PHRASE_SLOP)
         return query
     if hasattr(query, "subqueries"):
         query.subqueries = [_loosen_phrases(sub) for sub in query.subqueries]
+        if isinstance(query, Or):
+            excluded = [sub.query for sub in query.subqueries if isinstance(sub, Not)]
+            kept = [sub for sub in query.subqueries if not isinstance(sub, Not)]
+            if excluded and kept:
+                return AndNot(Or(kept) if len(kept) > 1 else kept[0],
+                              Or(excluded) if len(excluded) > 1 else excluded[0])
     elif hasattr(query, "child"):
         query.child = _loosen_phrases(query.child)
     return query
@@ -518,7 +543,7 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
     if suggestion and words != q:  # the suggestion keeps the person's filters
         suggestion = " ".join([suggestion] + [m.group(0).strip() for m in _FIELD.finditer(q)])
     facets = {
-        "tags": sorting.FieldFacet("tags", allow_overlap=True, maptype=sorting.Count),
+        "tags": sorting.FieldFacet("tag_facet", allow_overlap=True, maptype=sorting.Count),
         "language": sorting.FieldFacet("language", maptype=sorting.Count),
         "license": sorting.FieldFacet("license", maptype=sorting.Count),
         "root": sorting.FieldFacet("root", maptype=sorting.Count),
@@ -528,7 +553,8 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
                               mask=Or(excluded) if excluded else None,
                               groupedby=facets, terms=False)
     families = results.groups("root")
-    counts = {name: dict(sorted(((k, n) for k, n in results.groups(name).items() if k),
+    counts = {name: dict(sorted(((k, n) for k, n in results.groups(name).items()
+                                 if k and k != NO_TAGS),
                                 key=lambda kv: (-kv[1], kv[0])))
               for name in ("tags", "language", "license")}
     # One place per family, its best match; the page is cut from the families in score order.

@@ -44,7 +44,7 @@ def autoescape(template_name: str | None) -> bool:
 
 
 def register(app: Flask) -> None:
-    from . import accounts, api, errors, export, giveback, history, imports, practices
+    from . import accounts, api, errors, export, giveback, history, imports, practices, search
     from .base import close_db, db, template_globals
 
     app.jinja_env.autoescape = autoescape
@@ -65,7 +65,7 @@ def register(app: Flask) -> None:
     app.teardown_appcontext(close_db)
     app.add_template_filter(atom_date, "atom_date")
     app.context_processor(template_globals)
-    for module in (practices, history, giveback, accounts, imports):
+    for module in (practices, history, giveback, accounts, imports, search):
         app.register_blueprint(module.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie

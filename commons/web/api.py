@@ -15,6 +15,7 @@ from ..services.render import render_markdown
 from ..services.store import validate_revision
 from .base import db, instance, paging
 from .openapi import spec
+from .search import read_search, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -184,6 +185,19 @@ def list_practices():
     tag = request.args.get("tag")
     total, rows = reading.list_practices(db(), page, per_page, tag=tag)
     return jsonify(page_of("practices", total, page, per_page, [summary_of(r) for r in rows]))
+
+
+@bp.get("/search")
+def search_practices():
+    """Full-text search, grouped by family as on the search page; ``tag`` repeats (AND)."""
+    results = run_search(read_search())
+    return jsonify({
+        "total": results.total, "page": results.page, "per_page": results.per_page,
+        "results": [{"slug": h.slug, "title": h.title, "summary": h.summary,
+                     "snippet": str(h.snippet), "score": h.score, "language": h.language,
+                     "tags": h.tags, "forked_from": h.forked_from, "variants": h.variants}
+                    for h in results.hits],
+        "facets": results.facets, "suggestion": results.suggestion})
 
 
 @bp.post("/practices")

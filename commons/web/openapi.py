@@ -101,6 +101,22 @@ def spec() -> dict[str, Any]:
                          "responses": {"201": _ok(_ref("Practice"), "Created"),
                                        **_errors(401, 409, 422, 503)}},
             },
+            "/search": {"get": {
+                "summary": "Search the practices: words, \"phrases\", prefix*, AND/OR/NOT, "
+                           "tag:, lang:, license:. Forks are grouped under their family's "
+                           "root (total counts families); facet counts are over the whole "
+                           "result set",
+                "parameters": [
+                    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500}},
+                    {"name": "tag", "in": "query", "description": "repeatable: every tag given",
+                     "style": "form", "explode": True,
+                     "schema": {"type": "array", "items": {"type": "string"}}},
+                    {"name": "language", "in": "query", "schema": {"type": "string",
+                                                                   "example": "fr"}},
+                    {"name": "license", "in": "query", "schema": {"type": "string",
+                                                                  "example": "CC-BY-SA-4.0"}},
+                    *PAGING],
+                "responses": {"200": _ok(_ref("SearchResults")), **_errors(422)}}},
             "/practices/{slug}": {
                 **practice_ops,
                 "get": {"summary": "A practice (an older version with ?revision=)",
@@ -323,7 +339,27 @@ def _schemas() -> dict[str, Any]:
         "versionless": {"type": "boolean",
                         "description": "a source that names no version (read as 2.0 or later)"},
         "reason": {"type": "string"}, "source": {"type": "string"}}}
-    return {"License": license_entry, "Attribution": _attribution_schema(),
+    counts = {"type": "object", "additionalProperties": {"type": "integer"}}
+    search_results = {"type": "object", "required": ["total", "page", "per_page", "results",
+                                                     "facets", "suggestion"], "properties": {
+        "total": {"type": "integer", "description": "families of practices that match"},
+        "page": {"type": "integer"}, "per_page": {"type": "integer"},
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "slug": {"type": "string"}, "title": {"type": "string"},
+            "summary": {"type": "string"},
+            "snippet": {"type": "string", "description": "HTML: the matching passage, "
+                                                         "escaped, matches in <mark>"},
+            "score": {"type": "number"}, "language": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "forked_from": {"type": "string", "nullable": True},
+            "variants": {"type": "integer", "description": "how many more practices of the "
+                                                           "same family matched"}}}},
+        "facets": {"type": "object", "properties": {"tags": counts, "language": counts,
+                                                    "license": counts}},
+        "suggestion": {"type": "string", "nullable": True,
+                       "description": "the query with misspelt words corrected"}}}
+    return {"SearchResults": search_results,
+            "License": license_entry, "Attribution": _attribution_schema(),
             "PracticeSummary": summary, "Practice": practice, "Error": error,
             "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas()}
 
