@@ -61,8 +61,10 @@ def free_port() -> int:
 class Server:
     """``commons serve --workers N`` on 127.0.0.1; ``stop()`` kills the whole process group."""
 
-    def __init__(self, home: Path, workers: int = 2, log_dir: Path | None = None) -> None:
+    def __init__(self, home: Path, workers: int = 2, log_dir: Path | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.home = home
+        self.env = env or {}  # extra settings for the server process
         self.workers = workers
         self.log_dir = log_dir or home.parent
         self.port = 0
@@ -80,7 +82,8 @@ class Server:
             self.proc = subprocess.Popen(
                 [str(COMMONS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--workers", str(self.workers)],
-                env=clean_env(self.home), stdout=self._out, stderr=self._err,
+                env={**clean_env(self.home), **self.env, "COMMONS_BASE_URL": self.url},
+                stdout=self._out, stderr=self._err,
                 stdin=subprocess.DEVNULL, start_new_session=True)
             if self._wait_ready(timeout):
                 return self

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import PracticeRecord, Proposal, utcnow
@@ -87,6 +87,33 @@ def build(session: Session, *, username: str | None = None) -> Ledger:
                       ledger.by_contributor[who]):
             setattr(tally, proposal.status, getattr(tally, proposal.status) + 1)
     return ledger
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The ledger in one sentence, for the home page."""
+
+    given_back: int
+    open: int
+    unreturned: int
+
+
+def headline(session: Session) -> Headline:
+    """Counts only: accepted and open proposals by one grouped query, and the forks ahead of
+    their upstream with no open proposal (a few indexed counts per fork, no git)."""
+    by_status = dict(session.execute(select(Proposal.status, func.count())
+                                     .group_by(Proposal.status)).all())
+    open_from = set(session.scalars(select(Proposal.fork_slug)
+                                    .where(Proposal.status == "open")))
+    unreturned = 0
+    for record in session.scalars(select(PracticeRecord)
+                                  .where(PracticeRecord.upstream_slug.is_not(None))):
+        if record.slug in open_from:
+            continue
+        state = forks.standing(session, record)
+        unreturned += bool(state and state.ahead)
+    return Headline(given_back=by_status.get("accepted", 0), open=by_status.get("open", 0),
+                    unreturned=unreturned)
 
 
 def _proposal(p: Proposal, now: datetime) -> dict[str, Any]:

@@ -6,6 +6,8 @@ exist) with one query.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Callable
 
 from sqlalchemy import func, select
@@ -74,6 +76,68 @@ def list_practices(session: Session, page: int, per_page: int,
     rows = session.scalars(query.order_by(PracticeRecord.title, PracticeRecord.slug)
                            .offset((page - 1) * per_page).limit(per_page))
     return total, list(rows)
+
+
+def most_forked(session: Session, limit: int = 8) -> list[tuple[PracticeRecord, int]]:
+    """The practices most often taken, with their number of forks (direct forks only, counted
+    from the derived lineage column, so one grouped query)."""
+    forks = func.count(PracticeRecord.slug).label("forks")
+    counted = (select(PracticeRecord.upstream_slug.label("slug"), forks)
+               .where(PracticeRecord.upstream_slug.is_not(None))
+               .group_by(PracticeRecord.upstream_slug).subquery())
+    rows = session.execute(select(PracticeRecord, counted.c.forks)
+                           .join(counted, counted.c.slug == PracticeRecord.slug)
+                           .order_by(counted.c.forks.desc(), PracticeRecord.title,
+                                     PracticeRecord.slug).limit(limit))
+    return [(record, n) for record, n in rows]
+
+
+@dataclass(frozen=True)
+class Heading:
+    """One entry of a table of contents: the heading's level (2 or 3), anchor id and text."""
+
+    level: int
+    id: str
+    text: str
+
+
+class _Headings(HTMLParser):
+    """Collects the h2/h3 of sanitised HTML with their ids and plain text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[Heading] = []
+        self._open: tuple[int, str] | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("h2", "h3"):
+            ident = dict(attrs).get("id")
+            self._open = (int(tag[1]), ident) if ident else None
+            self._text = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open and tag == f"h{self._open[0]}":
+            text = " ".join("".join(self._text).split())
+            if text:
+                self.found.append(Heading(self._open[0], self._open[1], text))
+            self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open:
+            self._text.append(data)
+
+
+TOC_MIN_HEADINGS = 3
+
+
+def table_of_contents(html: str, minimum: int = TOC_MIN_HEADINGS) -> list[Heading]:
+    """The h2/h3 headings of a rendered body, read from the (cached) HTML rather than by
+    rendering again; empty for a short practice, where a contents list is only noise."""
+    parser = _Headings()
+    parser.feed(html)
+    parser.close()
+    return parser.found if len(parser.found) >= minimum else []
 
 
 def popular_tags(session: Session, limit: int = 30) -> list[tuple[str, int]]:

@@ -295,6 +295,9 @@ def family_page(slug: str):
     if moved:
         return moved
     top, svg = _family_svg(record)
+    # Inside the page, the drawing's own <style> would only be blocked by the CSP (style-src
+    # 'self'): commons.css carries the same rules. The downloaded SVG keeps it.
+    svg = svg.replace(f"<style>{family._STYLE}</style>", "", 1)
     return render_template("family.html", record=record, top=top, svg=svg)
 
 

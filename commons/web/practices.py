@@ -7,7 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..errors import CommonsError, EditConflict
-from ..services import accounts, attribution, catalog, editing, proposals, reading
+from ..services import (accounts, attribution, catalog, editing, ledger, licensing, proposals,
+                        reading)
 from ..services import practice as doc
 from .base import db, form_status, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
@@ -53,7 +54,8 @@ def home():
     return render_template("home.html", recent=reading.recent_practices(session, 12),
                            tags=reading.popular_tags(session),
                            changes=reading.recent_changes(session, 1, 8)[1],
-                           waiting=waiting)
+                           most_forked=reading.most_forked(session),
+                           headline=ledger.headline(session), waiting=waiting)
 
 
 @bp.get("/p/<slug>")
@@ -64,12 +66,24 @@ def show(slug: str):
     session = db()
     linked = set(record.translations.values())
     from .giveback import practice_context
+    html = body_html(record.blob_id)
     return render_template(
-        "practice.html", record=record, html=body_html(record.blob_id),
+        "practice.html", record=record, html=html, toc=reading.table_of_contents(html),
+        license=licensing.get(record.license or instance().license),
+        license_label=license_label(record.license or instance().license),
         translation_titles=reading.titles(session, linked),
         can_edit=accounts.can_edit(user_or_none(), record),
         attribution=attribution.build(instance(), session, record),
         rename_form=RenameForm(), steward_form=StewardForm(), **practice_context(record))
+
+
+def license_label(license_id: str) -> str:
+    """The short name a licence badge shows: "CC BY-SA 4.0" for CC-BY-SA-4.0, as Creative
+    Commons writes it; other ids as they are."""
+    parts = license_id.split("-")
+    if len(parts) >= 3 and parts[0] == "CC" and parts[-1][:1].isdigit():
+        return f"CC {'-'.join(parts[1:-1])} {parts[-1]}"
+    return license_id
 
 
 def attribution_html(attr: attribution.Attribution, short: bool = False) -> str:
