@@ -21,6 +21,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.secret_key(home)
+    settings.behind_https(app.config)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops > 0:  # behind a reverse proxy: trust that many X-Forwarded-* hops, no more
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops,
+                                x_prefix=hops)
 
     if app.config.get("PASSWORD_HASH_PROFILE") == "cheapest":
         from .services.accounts import use_cheap_hashing

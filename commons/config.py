@@ -68,3 +68,11 @@ def defaults(home: Path) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+def behind_https(config: dict) -> None:
+    """A commons served over HTTPS (its public address says so) sends its cookies only over
+    HTTPS and builds https links."""
+    if str(config.get("COMMONS_BASE_URL", "")).startswith("https://"):
+        config["SESSION_COOKIE_SECURE"] = config["REMEMBER_COOKIE_SECURE"] = True
+        config["PREFERRED_URL_SCHEME"] = "https"
