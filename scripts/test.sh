@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/venv.sh
 . scripts/chromium.sh
+. scripts/postgres.sh
 ensure_venv
 ensure_chromium
+ensure_postgres
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 exec .venv/bin/python -m pytest "$@"

@@ -148,11 +148,25 @@ def parse(text: str) -> Practice:
     return Practice(meta, body, raw, copy.deepcopy(meta))
 
 
+class _Dumper(yaml.SafeDumper):
+    """Safe dumping, except that a string holding U+0085 (NEL) is double-quoted: PyYAML writes
+    it raw in a plain or single-quoted scalar, where its own loader reads it as a line break
+    folded into a space, so the value would not survive a round-trip (found by Hypothesis)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data,
+                                   style='"' if "\x85" in data else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def _dump(meta: dict[str, Any]) -> str:
     ordered = {k: meta[k] for k in KEY_ORDER if k in meta}
     ordered.update({k: v for k, v in meta.items() if k not in ordered})
-    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True,
-                          default_flow_style=None, width=1000)
+    return yaml.dump(ordered, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=None, width=1000)
 
 
 def serialize(practice: Practice) -> str:

@@ -64,8 +64,12 @@ def _revision(value: Any, field: str) -> str:
     return value
 
 
+ID_MAX = 2**63 - 1  # the largest SQL BIGINT / SQLite INTEGER
+
+
 def get(session: Session, proposal_id: Any) -> Proposal:
-    valid = isinstance(proposal_id, int) and not isinstance(proposal_id, bool)
+    valid = (isinstance(proposal_id, int) and not isinstance(proposal_id, bool)
+             and 0 < proposal_id <= ID_MAX)  # larger ids overflow SQL integers (a 500 before)
     proposal = session.get(Proposal, proposal_id) if valid else None
     if proposal is None:
         raise NotFound("There is no proposal number %(id)s.", id=proposal_id)

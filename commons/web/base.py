@@ -30,6 +30,9 @@ def close_db(_exc: BaseException | None = None) -> None:
         session.close()
 
 
+PAGE_MAX = 1_000_000
+
+
 def paging(default: int | None = None, maximum: int = 100) -> tuple[int, int]:
     """``?page=&per_page=``, clamped: page ≥ 1, 1 ≤ per_page ≤ 100."""
     from ..errors import ValidationError
@@ -42,6 +45,8 @@ def paging(default: int | None = None, maximum: int = 100) -> tuple[int, int]:
         raise ValidationError("page and per_page must be whole numbers.") from None
     if page < 1 or per_page < 1:
         raise ValidationError("page and per_page start at 1.")
+    if page > PAGE_MAX:  # a larger offset overflows the database's integers (a 500 before)
+        raise ValidationError("page must be at most %(max)s.", field="page", max=PAGE_MAX)
     return page, min(per_page, maximum)
 
 

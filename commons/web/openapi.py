@@ -31,7 +31,8 @@ def _errors(*codes: int) -> dict:
 
 SLUG = {"name": "slug", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$", "maxLength": 80}}
-PAGING = [{"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+PAGING = [{"name": "page", "in": "query",
+           "schema": {"type": "integer", "minimum": 1, "maximum": 1_000_000}},
           {"name": "per_page", "in": "query",
            "schema": {"type": "integer", "minimum": 1, "maximum": 100}}]
 PROPOSAL_ID = {"name": "proposal_id", "in": "path", "required": True,
