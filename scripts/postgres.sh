@@ -9,6 +9,8 @@
 # a server still up from an earlier run is reused, a stopped cluster is started again.
 # initdb refuses to run as root, so as root the cluster belongs to the postgres user.
 
+. "$(dirname "${BASH_SOURCE[0]}")/apt.sh"
+
 _pg_bindir() {
   # Debian keeps the server binaries out of PATH, one folder per major version.
   local dir
@@ -21,30 +23,7 @@ _pg_bindir() {
 }
 
 _pg_install() {
-  if ! command -v apt-get >/dev/null; then
-    echo "error: PostgreSQL's initdb is missing and there is no apt-get to install it with" >&2
-    return 1
-  fi
-  local sudo=""
-  if [ "$(id -u)" -ne 0 ]; then
-    if ! command -v sudo >/dev/null; then
-      echo "error: PostgreSQL is missing; install Debian's postgresql package as root" >&2
-      return 1
-    fi
-    sudo=sudo
-  fi
-  echo "the PostgreSQL tests need a server: installing postgresql with apt" >&2
-  local log
-  log=$(mktemp)
-  if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-         && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-              --no-install-recommends postgresql; } >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    echo "error: could not install postgresql with apt" >&2
-    return 1
-  fi
-  rm -f "$log"
+  apt_install "the PostgreSQL tests need a server (initdb is missing)" postgresql
 }
 
 _pg_as_owner() {
