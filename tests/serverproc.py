@@ -7,6 +7,7 @@ the test process, and it prints one JSON report on stdout::
 
     python serverproc.py edit   BASE_URL TOKEN SLUG WHO WHERE N
     python serverproc.py create BASE_URL TOKEN TITLE WHO N
+    python serverproc.py soak   BASE_URL TOKEN WHO SEED SECONDS HOT UPSTREAM ANCHOR STEWARD
 
 ``WHERE`` is ``start`` (insert each new line before the body) or ``end`` (append it). Once
 ready, a client prints ``ready`` and waits for a line on stdin, so the test can release all
@@ -235,6 +236,187 @@ def create_client(base: str, token: str, title: str, who: str, n: int) -> dict:
     return report
 
 
+# ---- the soak test's client: a random mix of writes for a while -------------------------------
+
+SOAK_WEIGHTS = {"hot": 6, "own": 2, "create": 1, "fork": 1, "fork_edit": 2, "propose": 1,
+                "accept": 2}
+
+
+class Soak:
+    """One editor of the soak test. Every write answered 2xx is recorded with the revision the
+    server returned and the unique marker it wrote; every 409 is recorded as a conflict; any
+    5xx or unexpected answer is recorded as an error. Saves go from the revision this client
+    last saw, so with many clients most bases are stale: inserts at the start or the end merge,
+    edits of the shared middle line conflict."""
+
+    def __init__(self, base: str, token: str, who: str, seed: int, hot: str, upstream: str,
+                 anchor: str, steward: bool) -> None:
+        self.api, self.token, self.who = base + "/api/v1", token, who
+        self.rng = random.Random(seed)
+        self.hot, self.upstream, self.anchor, self.steward = hot, upstream, anchor, steward
+        self.n = 0
+        self.seen: dict[str, tuple[str, str]] = {}  # slug -> (body, revision) last seen
+        self.own: str | None = None
+        self.fork: str | None = None
+        self.report: dict = {"who": who, "acks": [], "conflicts": [], "refused": [],
+                             "errors": [], "accepts": [], "proposals": [], "ops": 0}
+
+    def marker(self, kind: str) -> str:
+        self.n += 1
+        return f"SOAK-{kind}-{self.who}-{self.n:05d}"
+
+    def call(self, op: str, method: str, path: str, payload: dict | None = None):
+        status, data = request(method, self.api + path, self.token, payload)
+        if status >= 500 or not isinstance(data, dict):
+            self.report["errors"].append({"op": op, "status": status, "data": str(data)[:500]})
+        return status, data
+
+    def fetch(self, slug: str) -> bool:
+        status, data = self.call("get", "GET", f"/practices/{slug}")
+        if status == 200:
+            self.seen[slug] = (data["body"], data["revision"])
+            return True
+        self.report["errors"].append({"op": "get", "slug": slug, "status": status})
+        return False
+
+    def save(self, op: str, slug: str, new_body: str, base: str, marker: str) -> None:
+        status, data = self.call(op, "PUT", f"/practices/{slug}", {
+            "body": new_body, "base_revision": base, "agree_license": True,
+            "message": marker})
+        if status == 200:
+            self.report["acks"].append({"op": op, "slug": slug, "revision": data["revision"],
+                                        "marker": marker, "merged": data["merged"],
+                                        "changed": data["changed"], "at": time.time()})
+            self.seen[slug] = (data["body"], data["revision"])
+        elif status == 409 and data.get("error", {}).get("code") == "conflict":
+            self.report["conflicts"].append({"op": op, "slug": slug, "base": base,
+                                             "marker": marker})
+            self.fetch(slug)
+        elif status < 500:
+            self.report["errors"].append({"op": op, "slug": slug, "status": status,
+                                          "data": str(data)[:500]})
+
+    def do_hot(self) -> None:
+        if self.hot not in self.seen and not self.fetch(self.hot):
+            return
+        body, base = self.seen[self.hot]
+        where = self.rng.choice(["start", "end", "middle"])
+        mark = self.marker("hot")
+        lines = body.splitlines()
+        if where == "start":
+            lines.insert(0, mark)
+        elif where == "end":
+            lines.append(mark)
+        else:
+            lines = [f"HOT-MIDDLE {mark}" if line.startswith("HOT-MIDDLE") else line
+                     for line in lines]
+        self.save("hot", self.hot, "\n".join(lines) + "\n", base, mark)
+
+    def do_own(self) -> None:
+        if self.own is None:
+            return self.do_create(own=True)
+        body, base = self.seen[self.own]
+        mark = self.marker("own")
+        self.save("own", self.own, body.rstrip("\n") + "\n" + mark + "\n", base, mark)
+
+    def do_create(self, own: bool = False) -> None:
+        mark = self.marker("create")
+        status, data = self.call("create", "POST", "/practices", {
+            "title": f"Soak practice of {self.who}", "agree_license": True,
+            "body": f"## Why\n\n{mark}\n"})
+        if status == 201:
+            self.report["acks"].append({"op": "create", "slug": data["slug"], "marker": mark,
+                                        "revision": data["revision"], "merged": False,
+                                        "changed": True, "at": time.time()})
+            self.seen[data["slug"]] = (data["body"], data["revision"])
+            if own or self.own is None:
+                self.own = data["slug"]
+        elif status < 500:
+            self.report["errors"].append({"op": "create", "status": status,
+                                          "data": str(data)[:500]})
+
+    def do_fork(self) -> None:
+        mark = self.marker("fork")
+        status, data = self.call("fork", "POST", f"/practices/{self.upstream}/forks", {
+            "title": f"Fork {mark}", "agree_license": True})
+        if status == 201:
+            self.report["acks"].append({"op": "fork", "slug": data["slug"], "marker": mark,
+                                        "revision": data["revision"], "merged": False,
+                                        "changed": True, "at": time.time()})
+            self.seen[data["slug"]] = (data["body"], data["revision"])
+            self.fork = data["slug"]
+        elif status < 500:
+            self.report["errors"].append({"op": "fork", "status": status,
+                                          "data": str(data)[:500]})
+
+    def do_fork_edit(self) -> None:
+        if self.fork is None:
+            return self.do_fork()
+        body, base = self.seen[self.fork]
+        mark = self.marker("fork-line")
+        lines = body.splitlines()
+        at = lines.index(self.anchor) + 1 if self.anchor in lines else len(lines)
+        lines.insert(at, mark)
+        self.save("fork_edit", self.fork, "\n".join(lines) + "\n", base, mark)
+
+    def do_propose(self) -> None:
+        if self.fork is None:
+            return self.do_fork()
+        status, data = self.call("propose", "POST", f"/practices/{self.fork}/proposals", {
+            "title": f"Proposal from {self.who}", "message": "soak"})
+        if status == 201:
+            self.report["proposals"].append({"id": data["id"], "fork": self.fork,
+                                             "fork_revision": data["fork_revision"]})
+        elif status < 500:  # already open, or nothing to give back: refused, not lost
+            self.report["refused"].append({"op": "propose", "status": status,
+                                           "code": data.get("error", {}).get("code")})
+
+    def do_accept(self) -> None:
+        if not self.steward:
+            return self.do_hot()
+        status, data = self.call("list", "GET", f"/proposals?status=open&practice="
+                                                f"{self.upstream}&per_page=50")
+        if status != 200 or not data.get("proposals"):
+            return
+        pid = self.rng.choice(data["proposals"])["id"]
+        status, prop = self.call("review", "GET", f"/proposals/{pid}")
+        if status != 200 or prop.get("status") != "open":
+            return
+        if prop.get("clean") is False:  # the same lines changed upstream: decline it
+            status, _ = self.call("decline", "POST", f"/proposals/{pid}/decline",
+                                  {"reason": "conflicts with the upstream"})
+            self.report["refused"].append({"op": "decline", "status": status})
+            return
+        status, done = self.call("accept", "POST", f"/proposals/{pid}/accept", {
+            "fork_revision": prop["fork_revision"], "agree_license": True,
+            "upstream_revision": prop["upstream_revision"]})
+        if status == 200:
+            self.report["accepts"].append({"id": pid, "upstream": self.upstream,
+                                           "fork": prop["fork"]["slug"],
+                                           "fork_revision": prop["fork_revision"],
+                                           "revision": done["accepted_revision"],
+                                           "at": time.time()})
+        elif status == 409:
+            self.report["conflicts"].append({"op": "accept", "id": pid})
+        elif status < 500:
+            self.report["refused"].append({"op": "accept", "status": status,
+                                           "code": done.get("error", {}).get("code")})
+
+    def run(self, seconds: float) -> dict:
+        ops = list(SOAK_WEIGHTS)
+        weights = [SOAK_WEIGHTS[o] for o in ops]
+        self.do_create(own=True)
+        self.fetch(self.hot)
+        _wait_for_go()
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            getattr(self, "do_" + self.rng.choices(ops, weights)[0])()
+            self.report["ops"] += 1
+            time.sleep(self.rng.uniform(0, 0.02))
+        self.report["elapsed"] = time.monotonic() - start
+        return self.report
+
+
 def main(argv: list[str]) -> int:
     mode, args = argv[0], argv[1:]
     if mode == "edit":
@@ -243,6 +425,10 @@ def main(argv: list[str]) -> int:
     elif mode == "create":
         base, token, title, who, n = args
         report = create_client(base, token, title, who, int(n))
+    elif mode == "soak":
+        base, token, who, seed, seconds, hot, upstream, anchor, steward = args
+        report = Soak(base, token, who, int(seed), hot, upstream, anchor,
+                      steward == "1").run(float(seconds))
     else:
         print(f"unknown mode {mode}", file=sys.stderr)
         return 2
