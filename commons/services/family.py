@@ -108,8 +108,10 @@ def layout(root: FamilyNode) -> Layout:
     return Layout(nodes=placed, edges=edges, width=width, height=height)
 
 
-def family_svg(root: FamilyNode, *, title: str) -> str:
-    """The family as a standalone, script-free SVG whose boxes link to each practice.
+def family_svg(root: FamilyNode, *, title: str, standalone: bool = True) -> str:
+    """The family as a script-free SVG whose boxes link to each practice. ``standalone``
+    embeds its style (a downloaded file); inside a page the CSP forbids inline styles and
+    commons.css carries the same rules.
 
     Every caller-supplied string is escaped, so practice titles can never become markup.
     """
@@ -121,7 +123,7 @@ def family_svg(root: FamilyNode, *, title: str) -> str:
     out = [f'<svg xmlns="{SVG_NS}" role="group" aria-labelledby={quoteattr(title_id)} '
            f'viewBox="0 0 {w} {h}" width="{w}" height="{h}" class="family-tree">',
            f"<title id={quoteattr(title_id)}>{_text(title)}</title>",
-           f"<style>{_STYLE}</style>",
+           *([f"<style>{_STYLE}</style>"] if standalone else []),
            '<g class="edges">']
     for parent, child in plan.edges:
         px, py = where[id(parent)]

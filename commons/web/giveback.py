@@ -270,7 +270,7 @@ def withdraw(proposal_id: int):
 
 # ---- the family and the ledger ------------------------------------------------------------------
 
-def _family_svg(record) -> tuple[object, str]:
+def _family_svg(record, standalone: bool = True) -> tuple[object, str]:
     session = db()
     root = forks.root_of(session, record)
 
@@ -285,7 +285,8 @@ def _family_svg(record) -> tuple[object, str]:
             children=[node(child) for child in branch.forks])
 
     top = forks.tree(session, root)
-    svg = family.family_svg(node(top), title=_("The family of %(title)s", title=root.title))
+    svg = family.family_svg(node(top), title=_("The family of %(title)s", title=root.title),
+                            standalone=standalone)
     return top, svg
 
 
@@ -294,10 +295,7 @@ def family_page(slug: str):
     record, moved = load(slug)
     if moved:
         return moved
-    top, svg = _family_svg(record)
-    # Inside the page, the drawing's own <style> would only be blocked by the CSP (style-src
-    # 'self'): commons.css carries the same rules. The downloaded SVG keeps it.
-    svg = svg.replace(f"<style>{family._STYLE}</style>", "", 1)
+    top, svg = _family_svg(record, standalone=False)
     return render_template("family.html", record=record, top=top, svg=svg)
 
 
