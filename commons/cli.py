@@ -1,5 +1,5 @@
 """The ``commons`` console script: init, serve, user, token, steward, import, attribution, db,
-reindex, check."""
+reindex, check, backup, restore."""
 from __future__ import annotations
 
 import os
@@ -285,3 +285,35 @@ def check() -> None:
     if problems:
         sys.exit(1)
     click.echo("All consistent.", err=True)
+
+
+@main.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def backup(folder: Path) -> None:
+    """Back up the instance into FOLDER: a git bundle of the practices and a dump of the
+    database (accounts, tokens, proposals). Runs while the wiki serves; writers never wait."""
+    from .services import backup as backups
+    _app_, inst = _instance(init=False)
+    try:
+        report = backups.backup(inst, folder)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for name, size in report.files.items():
+        click.echo(f"{folder / name}  {size:,} bytes")
+    click.echo(f"Backed up {report.database} database and repository at {report.head[:12]}.")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore(folder: Path) -> None:
+    """Restore a backup made by 'commons backup' into a new, empty instance (COMMONS_HOME and
+    DATABASE_URL), then rebuild the search index and derived data from git."""
+    from .services import backup as backups
+    inst = _app().extensions["commons"]
+    try:
+        done = backups.restore(inst, folder)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in done:
+        click.echo(line)
+    click.echo("Restored. Run 'commons check' to verify.")

@@ -61,6 +61,16 @@ def pg_admin_url() -> str:
 @pytest.fixture
 def pg_url(pg_admin_url) -> Iterator[str]:
     """A fresh, empty database for one test; dropped afterwards, connections and all."""
+    yield from _fresh_database(pg_admin_url)
+
+
+@pytest.fixture
+def other_pg_url(pg_admin_url) -> Iterator[str]:
+    """A second empty database, for a restore."""
+    yield from _fresh_database(pg_admin_url)
+
+
+def _fresh_database(pg_admin_url: str) -> Iterator[str]:
     name = f"commons_test_{secrets.token_hex(6)}"
     admin = create_engine(pg_admin_url, isolation_level="AUTOCOMMIT")
     try:
@@ -181,3 +191,10 @@ def test_api_smoke(api, inst):
     assert ledger["totals"]["accepted"] >= 1
     with inst.session() as session:
         assert catalog.check(session, inst.store, inst.license, inst.licenses) == []
+
+
+def test_backup_and_restore_on_postgresql(home, api, users, tmp_path, pg_url, other_pg_url):
+    """pg_dump into the backup, pg_restore into another, empty database."""
+    from .test_backup import backup_then_restore
+    backup_then_restore(home, api, users, tmp_path, database_url=pg_url,
+                        restored_url=other_pg_url)

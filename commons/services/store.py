@@ -344,6 +344,36 @@ class Store:
         args = ["diff", "--no-color", "--no-ext-diff", f"{old}:{path}", f"{new}:{new_path or path}"]
         return self._git(*args, check=False).stdout.decode("utf-8", errors="replace")
 
+    # -- backup -----------------------------------------------------------------------------
+    def write_bundle(self, dest: Path) -> str:
+        """Every ref and object in one file (``git bundle``), for a backup; returns the head it
+        holds. A bundle is what ``git clone`` and ``git fetch`` read, so a backup can be
+        inspected with plain git too."""
+        head = self.head()
+        if head is None:
+            raise RuntimeError("the repository has no commit to back up")
+        self._git("bundle", "create", "--quiet", str(Path(dest).resolve()), "--all")
+        return head
+
+    def bundle_head(self, source: Path) -> str:
+        """The ``main`` a bundle holds, read without a repository (``list-heads``)."""
+        out = subprocess.run(["git", "bundle", "list-heads", str(Path(source).resolve())],
+                             capture_output=True, env=self._env(), cwd=Path(source).parent)
+        for line in out.stdout.decode("ascii", errors="replace").splitlines():
+            sha, _, ref = line.partition(" ")
+            if ref == f"refs/heads/{BRANCH}" and is_full_revision(sha):
+                return sha
+        raise ValueError("this file is not a git bundle of a Commons repository "
+                         f"(no refs/heads/{BRANCH} in it)")
+
+    def load_bundle(self, source: Path) -> str:
+        """Fill a new, empty repository from a bundle, every ref as it was; returns the head."""
+        if self.head() is not None:
+            raise RuntimeError("the repository is not empty")
+        self._git("fetch", "--quiet", str(Path(source).resolve()), "+refs/*:refs/*")
+        self._git("fsck", "--no-progress", "--connectivity-only")
+        return self.head()
+
     # -- sharing ----------------------------------------------------------------------------
     def archive_zip(self, revision: str, prefix: str = "") -> bytes:
         """The whole tree at ``revision`` as a zip (``git archive``), for the download."""
