@@ -14,7 +14,11 @@ from .errors import CommonsError
 
 def _app(init: bool = False):
     from . import create_app
-    return create_app({"AUTO_INIT": init})
+    from .config import SettingError
+    try:
+        return create_app({"AUTO_INIT": init})
+    except SettingError as exc:  # a mistyped setting: say which, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 def _instance(init: bool = True):
@@ -139,6 +143,106 @@ def user_passwd(name: str, password: str | None) -> None:
     except CommonsError as exc:
         _fail(exc)
     click.echo(f"Password of {name} changed.")
+
+
+@user.command("block")
+@click.argument("name")
+@click.option("--reason", required=True, help="one line, shown to the person")
+@click.option("--admin", "include_admin", is_flag=True,
+              help="confirm blocking an administrator's account")
+def user_block(name: str, reason: str, include_admin: bool) -> None:
+    """Block an account: it can sign in and read, but not write; its API tokens are refused."""
+    from .services import moderation
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            moderation.block_account(inst, session, None, name, reason=reason,
+                                     include_admin=include_admin, operator=True)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Blocked {name}.")
+
+
+@user.command("unblock")
+@click.argument("name")
+def user_unblock(name: str) -> None:
+    """Unblock an account."""
+    from .services import moderation
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            moderation.unblock_account(inst, session, None, name, operator=True)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Unblocked {name}.")
+
+
+@main.group()
+def moderate() -> None:
+    """Undo an account's changes."""
+
+
+@moderate.command("revert")
+@click.argument("name")
+@click.option("--since", required=True, help="a date (2026-03-01, UTC) or an ISO date and time")
+@click.option("--reason", required=True, help="one line: in the commit, and for the proposals "
+                                                "declined and practices removed")
+def moderate_revert(name: str, since: str, reason: str) -> None:
+    """Revert every change NAME made since a date, in one commit; practices NAME created are
+    removed, its open proposals declined. Exits 1 if some practices need a person's look."""
+    from .services import moderation
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            report = moderation.revert_since(inst, session, None, name, since=since,
+                                             reason=reason, agree_license=True, operator=True)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Commit: {report.revision or 'none (nothing to undo)'}")
+    for slug in report.reverted:
+        click.echo(f"reverted  {slug}")
+    for slug in report.removed:
+        click.echo(f"removed   {slug}")
+    for slug, why in report.manual:
+        click.echo(f"left for manual review  {slug}: {why}")
+    for number in report.declined:
+        click.echo(f"declined proposal {number}")
+    sys.exit(1 if report.manual else 0)
+
+
+@main.group()
+def practice() -> None:
+    """Remove and restore practices."""
+
+
+@practice.command("remove")
+@click.argument("slug")
+@click.option("--reason", required=True, help="one line, shown on the practice's page")
+def practice_remove(slug: str, reason: str) -> None:
+    """Remove SLUG: a commit deleting it; its page then says why (410 Gone)."""
+    from .services import moderation
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            moderation.remove_practice(inst, session, None, slug, reason=reason, operator=True)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Removed {slug}.")
+
+
+@practice.command("restore")
+@click.argument("slug")
+def practice_restore(slug: str) -> None:
+    """Bring a removed practice back with its last text."""
+    from .services import moderation
+    _app_, inst = _instance()
+    try:
+        with inst.session() as session:
+            result = moderation.restore_practice(inst, session, None, slug, agree_license=True,
+                                                 operator=True)
+    except CommonsError as exc:
+        _fail(exc)
+    click.echo(f"Restored {slug} at {result.revision}.")
 
 
 @main.group()

@@ -25,6 +25,10 @@ STATIC_DIR = PACKAGE_DIR / "static"
 TRANSLATIONS_DIR = PACKAGE_DIR / "translations"
 
 
+class SettingError(ValueError):
+    """A setting that cannot be understood: the app refuses to start rather than guess."""
+
+
 def instance_path(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get("COMMONS_HOME") or "instance").resolve()
 
@@ -67,6 +71,9 @@ def defaults(home: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
+        # COMMONS_RATE_LIMITS: "" keeps the defaults of commons/web/ratelimits.py, "off" disables
+        "RATE_LIMITS": "",
+        "RATE_LIMIT_STORAGE": "memory://",  # per process; redis://host:6379/0 to share
     }
 
 

@@ -40,6 +40,16 @@ class Forbidden(CommonsError):
     code, status = "forbidden", 403
 
 
+class AccountBlocked(Forbidden):
+    """A blocked account: it may read, not write; its message says why."""
+    code = "blocked"
+
+
+class Gone(CommonsError):
+    """A practice removed with a reason; ``details`` say when, by whom and why."""
+    code, status = "gone", 410
+
+
 class NotFound(CommonsError):
     code, status = "not_found", 404
 

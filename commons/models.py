@@ -55,6 +55,11 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # Moderation (accounts are database state, not git): a blocked account may sign in and
+    # read, but writes nothing and its API tokens are refused.
+    blocked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    blocked_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    blocked_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     tokens: Mapped[list["ApiToken"]] = relationship(back_populates="user",
                                                     cascade="all, delete-orphan")
@@ -78,6 +83,10 @@ class User(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.blocked_at is not None
 
 
 class ApiToken(Base):
@@ -172,6 +181,23 @@ class Redirect(Base):
 
     old_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
     new_slug: Mapped[str] = mapped_column(String(80))
+
+
+class Removal(Base):
+    """A practice removed with a reason (a commit deleting its file, ``Removed-Because``
+    trailer): who, when, why, and the practice as it last was (``record``: the derived row's
+    fields), so its page answers 410 with its history and attribution. Derived from git; a
+    restore (the file added again) deletes the row."""
+
+    __tablename__ = "removals"
+
+    slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    revision: Mapped[str] = mapped_column(String(40))
+    removed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    removed_by_name: Mapped[str] = mapped_column(String(200))
+    removed_by_username: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    record: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class State(Base):

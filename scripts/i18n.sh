@@ -52,7 +52,7 @@ KEYWORDS=(
   _ N_ gettext ngettext:1,2 pgettext:1c,2 npgettext:1c,2,3
   lazy_gettext _l lazy_ngettext:1,2 lazy_pgettext:1c,2
   CommonsError Unauthorized Forbidden NotFound PracticeNotFound ValidationError
-  LicenseRequired Conflict SlugTaken EditConflict LockTimeout TooLarge
+  LicenseRequired Conflict SlugTaken EditConflict LockTimeout TooLarge AccountBlocked Gone
 )
 
 tmp=""

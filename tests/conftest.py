@@ -34,7 +34,10 @@ def home(seeded_home, tmp_path) -> Path:
 def make_app(home: Path, **extra):
     config = {"COMMONS_HOME": str(home), "SECRET_KEY": "test", "TESTING": True,
               "WTF_CSRF_ENABLED": False, "COMMONS_BASE_URL": "http://commons.test",
-              "PASSWORD_HASH_PROFILE": "cheapest"}
+              "PASSWORD_HASH_PROFILE": "cheapest",
+              # tests sign in and write dozens of times from one address; the limits have
+              # their own tests (test_rate_limits.py), which turn them on
+              "RATE_LIMITS": "off"}
     config.update(extra)
     return create_app(config)
 

@@ -83,7 +83,10 @@ class Server:
             self.proc = subprocess.Popen(
                 [str(COMMONS), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                  "--workers", str(self.workers)],
-                env={**clean_env(self.home), **self.env, "COMMONS_BASE_URL": self.url},
+                # every real-server test is a load test from one address: no rate limits
+                # unless a test's ``env`` asks for them
+                env={**clean_env(self.home), "COMMONS_RATE_LIMITS": "off", **self.env,
+                     "COMMONS_BASE_URL": self.url},
                 stdout=self._out, stderr=self._err,
                 stdin=subprocess.DEVNULL, start_new_session=True)
             if self._wait_ready(timeout):

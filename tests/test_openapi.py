@@ -4,7 +4,11 @@ import re
 # Writes that record a review in the database and commit nothing to a practice: no licence
 # agreement. Every other write commits to git and must ask for it.
 DISCUSSION = {"POST /practices/{slug}/proposals", "POST /proposals/{proposal_id}/comments",
-              "POST /proposals/{proposal_id}/decline", "POST /proposals/{proposal_id}/withdraw"}
+              "POST /proposals/{proposal_id}/decline", "POST /proposals/{proposal_id}/withdraw",
+              # moderation that adds no text: blocking is database state, and a removal is a
+              # commit deleting a file (it asks for a reason instead)
+              "POST /users/{username}/block", "POST /users/{username}/unblock",
+              "POST /practices/{slug}/remove"}
 
 
 def test_every_api_route_is_described(app, client):

@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationError
+from ..errors import AccountBlocked, Conflict, Forbidden, NotFound, Unauthorized, ValidationError
 from ..models import ApiToken, PracticeRecord, User
 from .store import Identity
 
@@ -143,6 +143,7 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, user: User, name: str = "") -> str:
     """A new API token; only its digest is stored, so the plain token is shown once."""
+    refuse_blocked(user)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user=user, name=name[:100], token_hash=_digest(token)))
     session.flush()
@@ -155,6 +156,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or not row.user.is_active:
         return None
+    refuse_blocked(row.user)  # a blocked account's tokens stop working, with the reason
     row.last_used_at = datetime.now(timezone.utc)
     return row.user
 
@@ -169,10 +171,42 @@ def can_edit(user: User | None, record: PracticeRecord) -> bool:
     return bool(user and user.is_active and (user.is_admin or is_steward(user, record)))
 
 
+ACTOR_KEY = "commons.actor"
+
+
+def refuse_blocked(user: User) -> None:
+    """A blocked account writes nothing; the refusal says why, so the person can learn it."""
+    if user.is_blocked:
+        raise AccountBlocked("Your account is blocked by the administrators, so you cannot "
+                             "change anything. Reason given: %(reason)s",
+                             reason=user.blocked_reason or "-")
+
+
 def require_signed_in(user: User | None) -> User:
+    """Every write's first check (the others build on it): signed in, not deleted, not blocked.
+
+    The person is remembered on their database session, so :func:`recheck_actor` (called by
+    ``editing.write_lock``) refuses them again if they were blocked while they waited."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Unauthorized("Please sign in to do this.")
+    refuse_blocked(user)
+    from sqlalchemy.orm import object_session
+    session = object_session(user)
+    if session is not None:
+        session.info[ACTOR_KEY] = user.id
     return user
+
+
+def recheck_actor(session: Session) -> None:
+    """Under the write lock, with the session expired: the person who passed
+    :func:`require_signed_in` on this session, as the database says now."""
+    actor_id = session.info.get(ACTOR_KEY)
+    if actor_id is None:
+        return
+    user = session.get(User, actor_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("Please sign in to do this.")
+    refuse_blocked(user)
 
 
 def require_editor(user: User | None, record: PracticeRecord) -> User:

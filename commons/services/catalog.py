@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import CommonsError, PracticeNotFound
 from ..models import (ChangeRecord, PracticeRecord, PracticeSteward, PracticeTag, Redirect,
-                      State, User)
+                      Removal, State, User)
 from . import practice as doc
 from . import provenance
 from .accounts import NOREPLY_DOMAIN, username_from_email
@@ -30,6 +30,20 @@ MAILMAP = ".mailmap"
 
 def _ts(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, tz=timezone.utc)
+
+
+def _parse_iso(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+# The derived row's fields a removal keeps (``Removal.record``), to show the practice as it was.
+REMOVAL_SNAPSHOT = ("title", "summary", "language", "license", "tags", "stewards",
+                    "translations", "forked_from", "source", "credits", "authors", "revision",
+                    "blob_id", "created_at", "updated_at", "upstream_slug", "fork_point",
+                    "given_back")
 
 
 def derived_head(session: Session) -> str | None:
@@ -66,6 +80,7 @@ def find_record(session: Session, slug: str) -> tuple[PracticeRecord | None, str
 def slug_taken(session: Session, store: Store, slug: str) -> bool:
     return (session.get(PracticeRecord, slug) is not None
             or session.get(Redirect, slug) is not None
+            or session.get(Removal, slug) is not None  # reserved until restored
             or store.read(doc.path_for(slug)) is not None)
 
 
@@ -158,13 +173,22 @@ class _Applier:
             if status == "D":
                 if renamed_from == slug:
                     continue  # handled with the added file
+                self._remember_removal(slug, commit, name, username, when)
                 self._delete(slug)
                 self._change(commit, slug, "delete", name, username, when)
                 continue
             record = self.session.get(PracticeRecord, slug)
             kind = "edit" if record else "create"
             previous = None
-            if renamed_from and renamed_from != slug and f"practices/{renamed_from}.md" in paths:
+            removal = self.session.get(Removal, slug) if record is None else None
+            if removal is not None:
+                # Back after a removal: it keeps its authors and age; restoring credits no one.
+                kind, record = "restore", PracticeRecord(
+                    slug=slug, authors=list(removal.record.get("authors") or []),
+                    created_at=_parse_iso(removal.record.get("created_at")) or when)
+                self.session.add(record)
+                self.session.delete(removal)
+            elif renamed_from and renamed_from != slug and f"practices/{renamed_from}.md" in paths:
                 kind, previous = "rename", renamed_from
                 record = self._rename(renamed_from, slug)
             elif record is None and "Forked-from" in trailers:
@@ -177,15 +201,33 @@ class _Applier:
                 kind = "sync"
             elif "Proposal" in trailers:
                 kind = "give-back"
-            elif "Reverts" in trailers:
+            elif "Reverts" in trailers or "Moderation" in trailers:
                 kind = "revert"
+            # A moderator undoing someone's changes, or restoring a practice, writes nothing
+            # of their own: they do not become an author by it.
             record = self._upsert(record, slug, blob, commit, name, username, when,
-                                  authored=kind != "metadata")
+                                  authored=kind not in ("metadata", "restore")
+                                  and "Moderation" not in trailers)
             given_back = trailers.get("Given-back", [None])[0]
             if given_back and REVISION_RE.match(given_back):
                 record.given_back = given_back
             self._change(commit, slug, kind, name, username, when, previous)
         _set_head(self.session, commit.revision)
+
+    def _remember_removal(self, slug: str, commit: CommitInfo, name: str,
+                          username: str | None, when: datetime) -> None:
+        """A practice deleted (not renamed): who, when, why (``Removed-Because``), and its
+        last derived row, so its page can answer 410 with its history and attribution."""
+        record = self.session.get(PracticeRecord, slug)
+        snapshot = {}
+        if record is not None:
+            snapshot = {column: getattr(record, column) for column in REMOVAL_SNAPSHOT}
+            for column in ("created_at", "updated_at"):
+                snapshot[column] = snapshot[column].isoformat() if snapshot[column] else None
+        reason = commit.trailers.get("Removed-Because", [""])[0][:500]
+        self.session.merge(Removal(slug=slug, revision=commit.revision, removed_at=when,
+                                   removed_by_name=name[:200], removed_by_username=username,
+                                   reason=reason, record=snapshot))
 
     def _delete(self, slug: str) -> None:
         self.session.execute(delete(PracticeTag).where(PracticeTag.slug == slug))
@@ -326,7 +368,8 @@ def catch_up(session: Session, store: Store) -> int:
 
 def rebuild(session: Session, store: Store) -> int:
     """Forget every derived row and replay the repository's history."""
-    for model in (PracticeTag, PracticeSteward, ChangeRecord, Redirect, PracticeRecord):
+    for model in (PracticeTag, PracticeSteward, ChangeRecord, Redirect, Removal,
+                  PracticeRecord):
         session.execute(delete(model))
     session.execute(delete(State).where(State.key == HEAD_KEY))
     session.flush()

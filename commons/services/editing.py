@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..errors import EditConflict, LicenseRequired, NotFound, SlugTaken, ValidationError
-from ..models import PracticeRecord, Redirect, User
-from . import accounts, catalog, licensing, reuse_export, search
+from ..models import PracticeRecord, Redirect, Removal, User
+from . import accounts, catalog, failpoints, licensing, reuse_export, search
 from . import practice as doc
 from .instance import Instance
 from .store import validate_revision
@@ -60,11 +60,13 @@ def write_lock(inst: Instance, session: Session) -> Iterator[None]:
     stale: another worker may have committed since, a SQLite read transaction keeps the
     snapshot it started with, and the session's identity map keeps the rows it loaded. So the
     transaction is ended and every loaded row expired before the derived tables catch up with
-    git; every read under the lock then sees the latest commit.
+    git; every read under the lock then sees the latest commit. That includes the person
+    writing: one blocked while waiting for the lock is refused here.
     """
     with inst.store.lock():
         session.commit()  # only reads happen before the lock: this just ends the snapshot
         session.expire_all()
+        accounts.recheck_actor(session)
         catalog.catch_up(session, inst.store)
         yield
 
@@ -77,10 +79,13 @@ def commit_one(inst: Instance, session: Session, changes: dict[str, str | None],
     # A practice whose licence starts or stops differing from the commons' changes REUSE.toml
     # in the same commit, so every revision of the repository is REUSE-compliant.
     changes = {**changes, **reuse_export.follow(inst.store, changes, inst.license)}
+    failpoints.hit("locked")  # crash tests only (see failpoints): a no-op otherwise
     revision = inst.store.commit(changes, author=ident, message=message, committer=committer,
                                  trailers=trailers + [("License", inst.license)])
     if revision is not None:
+        failpoints.hit("after_git_commit")
         catalog.catch_up(session, inst.store)
+        failpoints.hit("after_catalog")
         # Still under the write lock, before the request returns: a search right after a save
         # finds the new text.
         search.index_changes(inst, session, changes)
@@ -89,6 +94,7 @@ def commit_one(inst: Instance, session: Session, changes: dict[str, str | None],
             slug = doc.slug_from_path(path)
             if slug:
                 proposals.follow_all(session, slug)
+        failpoints.hit("after_index")
     return revision
 
 
@@ -253,7 +259,8 @@ def rename_practice(inst: Instance, session: Session, user: User | None, slug: s
         record = catalog.get_record(session, slug)
         user = accounts.require_editor(user, record)  # the stewards may have changed meanwhile
         redirect = session.get(Redirect, new_slug)
-        if session.get(PracticeRecord, new_slug) or (redirect and redirect.new_slug != slug):
+        if session.get(PracticeRecord, new_slug) or (redirect and redirect.new_slug != slug) \
+                or session.get(Removal, new_slug):  # a removed practice keeps its address
             raise SlugTaken("The address %(slug)s is already used by another practice.",
                             field="slug", slug=new_slug)
         text = inst.store.read_blob(record.blob_id)

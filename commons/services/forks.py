@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..errors import Conflict, EditConflict, NotFound, SlugTaken, ValidationError
-from ..models import ChangeRecord, PracticeRecord, Redirect, User
+from ..models import ChangeRecord, PracticeRecord, Redirect, Removal, User
 from . import accounts, catalog, diffs
 from . import practice as doc
 from .editing import (SaveResult, change_message, commit_one, read_current, require_license,
@@ -114,8 +114,11 @@ def ancestors(session: Session, record: PracticeRecord) -> list[dict[str, Any]]:
         slug = current.upstream_slug
         parent = session.get(PracticeRecord, slug) if slug else None
         if parent is None:
-            chain.append({"slug": current.forked_from.get("slug"), "title": None,
-                          "revision": revision, "missing": True})
+            gone = current.forked_from.get("slug")
+            # removed with a reason: its page (410) says why, and keeps history and attribution
+            removed = doc.is_valid_slug(gone) and session.get(Removal, gone) is not None
+            chain.append({"slug": gone, "title": None, "revision": revision, "missing": True,
+                          "removed": removed})
             break
         if parent.slug in seen:
             break

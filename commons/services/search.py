@@ -218,30 +218,66 @@ def _mark(inst: Instance, revision: str | None) -> None:
 
 
 def mark_current(inst: Instance, session: Session) -> None:
-    """Record that the index is at the derived head, after a commit that changed no practice."""
-    _mark(inst, catalog.derived_head(session))
+    """Record that the index is at the derived head, after a commit that changed no practice
+    (indexing first whatever earlier commits the index missed)."""
+    index_changes(inst, session, ())
+
+
+def _unindexed(inst: Instance, session: Session, just_made: set[str] | None) -> set[str] | None:
+    """The paths written since the index's mark: normally those of the commit just made
+    (``just_made``, known without asking git); more when a worker was killed between its git
+    commit and its index update, or an index update failed, so that the next save of any
+    worker indexes them too. None when the mark is not behind on main's history (no index
+    yet, or an index of another history): only a rebuild will do."""
+    head = catalog.derived_head(session)
+    mark = indexed_head(inst)
+    if head is None or mark == head:
+        return set(just_made or ())
+    if mark is None:
+        return None
+    if just_made is not None and mark in inst.store.parents(head):
+        return just_made
+    if not inst.store.is_ancestor(mark, head):
+        return None
+    missed = {path for commit in inst.store.log_range(mark, head)
+              for _, path, _ in commit.changes}
+    return missed | (just_made or set())
 
 
 def catch_up(inst: Instance, session: Session) -> int:
-    """Rebuild the index when it is not at the derived tables' head (a new or deleted index, or
-    commits made while no worker indexed them). Returns how many practices were indexed."""
+    """Bring the index to the derived tables' head: the practices changed since its mark, or
+    a rebuild for a new, deleted or foreign index. Returns how many practices were indexed."""
     head = catalog.derived_head(session)
     if head is None or (indexed_head(inst) == head and open_index(inst).doc_count()):
         return 0
-    return rebuild(inst, session)
+    paths = _unindexed(inst, session, None) if open_index(inst).doc_count() else None
+    if paths is None:
+        return rebuild(inst, session)
+    return _index_paths(inst, session, paths)
 
 
 def index_changes(inst: Instance, session: Session, changes: Iterable[str]) -> None:
     """Bring the index up to date with a commit that wrote ``changes`` (paths), once the
-    derived tables have caught up. Called under the write lock, before the request returns."""
+    derived tables have caught up, and with any commit before it that the index missed.
+    Called under the write lock, before the request returns."""
+    paths = _unindexed(inst, session, set(changes))
+    if paths is None:
+        rebuild(inst, session)
+    else:
+        _index_paths(inst, session, paths)
+
+
+def _index_paths(inst: Instance, session: Session, changes: Iterable[str]) -> int:
+    """Re-index the practices at ``changes`` (and the families below a removed one), then
+    mark the index as at the derived head. Returns how many practices were indexed."""
     slugs = {s for s in (doc.slug_from_path(p) for p in changes) if s}
     if not slugs:
-        mark_current(inst, session)
-        return
+        _mark(inst, catalog.derived_head(session))
+        return 0
     present = {s for s in slugs if session.get(PracticeRecord, s) is not None}
     gone = slugs - present
     if gone:  # a rename or a removal: the families below it have a new root
-        for slug in list(present):
+        for slug in list(present) + list(gone):  # a removed practice's forks lead their own
             present.update(_descendants(session, slug))
     ix = open_index(inst)
     writer = ix.writer(timeout=WRITE_TIMEOUT)
@@ -258,6 +294,7 @@ def index_changes(inst: Instance, session: Session, changes: Iterable[str]) -> N
         writer.cancel()
         raise
     _mark(inst, catalog.derived_head(session))
+    return len(present)
 
 
 def rebuild(inst: Instance, session: Session) -> int:

@@ -25,6 +25,7 @@ import git
 from gitdb.exc import BadName, BadObject
 
 from ..errors import LockTimeout, NotFound, ValidationError
+from . import failpoints
 
 BRANCH = "main"
 REF = f"refs/heads/{BRANCH}"
@@ -33,6 +34,9 @@ FULL_REVISION_RE = re.compile(r"[0-9a-f]{40}")
 TRAILER_RE = re.compile(r"^([A-Za-z][A-Za-z0-9-]*): (.+)$")
 COMMITTER = ("Commons", "commons@users.noreply.commons")
 HTTP_GIT_PROTOCOL_RE = re.compile(r"version=[0-9](:[a-z0-9=._-]{1,40}){0,4}")
+# How long a ``main.lock`` may outlive the writer that died holding our write lock: the git it
+# was running finishes on its own in milliseconds; a lock older than this is stale.
+REF_LOCK_GRACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -263,6 +267,7 @@ class Store:
         moved under the caller. The committer is Commons itself unless someone else applies the
         author's change (a steward accepting a proposal).
         """
+        self._clear_stale_ref_lock()
         parent = self.head()
         if expected_head is not None and parent != expected_head:
             raise RuntimeError("main moved while the write lock was held")
@@ -294,8 +299,34 @@ class Store:
         args = ["commit-tree", tree] + (["-p", parent] if parent else [])
         new = self._git(*args, "-F", "-", input=format_message(message, list(trailers)).encode(),
                         env=ident).stdout.decode().strip()
+        failpoints.hit("before_update_ref")  # crash tests only: a no-op otherwise
         self._git("update-ref", REF, new, parent or "0" * 40)
         return new
+
+    def _clear_stale_ref_lock(self) -> None:
+        """Remove a ``refs/heads/main.lock`` left by a git that was killed while moving main;
+        git refuses every later update of main while it is there.
+
+        Called with the write lock held, so no living writer of ours is moving main. A worker
+        killed while its ``git update-ref`` ran does not take that git with it: the git
+        finishes and removes its own lock, so a lock is only taken for stale once it is
+        ``REF_LOCK_GRACE`` old. Only this one file is ever removed.
+        """
+        lock = self.path / f"{REF}.lock"
+        while True:
+            try:
+                age = time.time() - lock.stat().st_mtime
+            except FileNotFoundError:
+                return
+            if age >= REF_LOCK_GRACE:
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                return
+            time.sleep(0.01)
+
+    def parents(self, revision: str) -> list[str]:
+        """The parents' commit ids (read through ``cat-file``, no git process)."""
+        return [parent.hexsha for parent in self._commit(revision).parents]
 
     # -- history ----------------------------------------------------------------------------
     def log(self, *paths: str, revision: str | None = None, max_count: int | None = None,

@@ -44,12 +44,14 @@ def autoescape(template_name: str | None) -> bool:
 
 
 def register(app: Flask) -> None:
-    from . import accounts, api, errors, export, giveback, history, imports, practices, search
+    from . import (accounts, api, errors, export, giveback, history, imports, practices,
+                   ratelimits, search)
     from .base import close_db, db, template_globals
 
     app.jinja_env.autoescape = autoescape
 
     csrf.init_app(app)
+    ratelimits.init_app(app)  # before the blueprints' own hooks: a refused write does nothing
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -67,6 +69,8 @@ def register(app: Flask) -> None:
     app.context_processor(template_globals)
     for module in (practices, history, giveback, accounts, imports, search):
         app.register_blueprint(module.bp)
+    from . import moderation
+    app.register_blueprint(moderation.bp)
     app.register_blueprint(api.bp)
     csrf.exempt(api.bp)  # the API authenticates by bearer token only, never by cookie
     app.register_blueprint(export.bp)

@@ -49,6 +49,10 @@ def login():
         else:
             db().commit()  # a rehashed password, if any
             login_user(user, remember=bool(form.remember.data))
+            if user.is_blocked:  # they may read; they learn why they cannot write
+                flash(_("Your account is blocked by the administrators: you can read, but not "
+                        "change anything. Reason given: %(reason)s",
+                        reason=user.blocked_reason), "error")
             return redirect(safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("login.html", form=form, error=error), status
@@ -70,10 +74,11 @@ def account():
     profile = ProfileForm(prefix="profile", obj=current_user if request.method == "GET" else None)
     password = PasswordForm(prefix="password")
     delete = DeleteAccountForm(prefix="delete")
-    error = None
+    error, refused = None, None
     action = request.form.get("action")
     try:
         if action == "profile" and profile.validate_on_submit():
+            accounts.require_signed_in(current_user)  # a blocked account's name stays
             accounts.set_display_name(current_user, profile.display_name.data)
             current_user.email_public = bool(profile.email_public.data)
             db().commit()
@@ -100,8 +105,8 @@ def account():
                 return redirect(url_for("practices.home"))
     except CommonsError as exc:
         db().rollback()
-        error = exc.message
-    status = 422 if error else 200
+        error, refused = exc.message, exc.status  # e.g. 403 for a blocked account
+    status = refused or (422 if error else 200)
     return render_template("account.html", profile=profile, password=password, delete=delete,
                            error=error), status
 

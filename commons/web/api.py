@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from ..errors import NotFound, Unauthorized, ValidationError
+from ..errors import Gone, NotFound, Unauthorized, ValidationError
 from ..models import ChangeRecord, PracticeRecord, Proposal, ProposalEvent, User
 from ..services import (accounts, attribution, catalog, diffs, editing, forks, ledger,
-                        licensing, proposals, reading)
+                        licensing, moderation, proposals, reading)
 from ..services import practice as doc
 from ..services.render import render_markdown
 from ..services.store import validate_revision
@@ -153,11 +153,20 @@ def proposal_response(proposal: Proposal, status: int = 200):
     return response
 
 
-def record_or_404(slug: str) -> PracticeRecord:
+def record_or_404(slug: str, removed_ok: bool = False) -> PracticeRecord:
+    """The practice (following renames); a removed one is 410 Gone with the removal in the
+    body, except where ``removed_ok`` (history, diffs, attribution stay readable)."""
     record, moved = catalog.find_record(db(), slug)
     if record is None and moved:
         record = catalog.get_record(db(), moved)
     if record is None:
+        removal = moderation.removal_of(db(), slug)
+        if removal is not None and removed_ok:
+            return moderation.removed_record(removal)
+        if removal is not None:
+            raise Gone("This practice was removed from the commons: %(reason)s",
+                       reason=removal.reason or "-",
+                       details={"removal": moderation.removal_json(removal)})
         raise NotFound("There is no practice called %(slug)s.", slug=slug)
     return record
 
@@ -243,7 +252,7 @@ def update_practice(slug: str):
 
 @bp.get("/practices/<slug>/history")
 def practice_history(slug: str):
-    record = record_or_404(slug)
+    record = record_or_404(slug, removed_ok=True)
     page, per_page = paging()
     total, rows = reading.history(db(), record.slug, page, per_page)
     return jsonify(page_of("history", total, page, per_page, [change_json(c) for c in rows]))
@@ -251,7 +260,7 @@ def practice_history(slug: str):
 
 @bp.get("/practices/<slug>/diff")
 def practice_diff(slug: str):
-    record = record_or_404(slug)
+    record = record_or_404(slug, removed_ok=True)
     old, new = request.args.get("from"), request.args.get("to") or record.revision
     if not old:
         raise ValidationError("Give the revisions to compare: ?from=<revision>&to=<revision>.")
@@ -299,7 +308,7 @@ def add_steward(slug: str):
 @bp.get("/practices/<slug>/attribution")
 def practice_attribution(slug: str):
     """What CC BY-SA 4.0 §3(a) asks to keep with a copy: JSON, ?format=text or ?format=html."""
-    record = record_or_404(slug)
+    record = record_or_404(slug, removed_ok=True)
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "text", "html"):
         raise ValidationError("format is json, text or html.", field="format")
@@ -452,3 +461,6 @@ def give_back_ledger():
     if username:
         username = accounts.require_user(db(), username).username
     return jsonify(ledger.as_json(ledger.build(db(), username=username)))
+
+
+from . import api_moderation  # noqa: E402,F401  (moderation routes on this blueprint)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_limiter import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import CommonsError, Unauthorized
 
-HTTP_CODES = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+HTTP_CODES = {400: "validation", 401: "unauthorized", 403: "forbidden", 404: "not_found", 410: "gone",
               405: "method_not_allowed", 409: "conflict", 413: "too_large",
               415: "validation", 422: "validation", 429: "rate_limited", 503: "busy"}
 
@@ -42,6 +43,20 @@ def register(app: Flask) -> None:
         message = gettext("Your form expired or was sent from another site. Please reload the "
                           "page and try again.")
         return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def rate_limited(exc: RateLimitExceeded):
+        """Refused before the view ran, so nothing was done; says when to try again."""
+        from .ratelimits import message, retry_after
+        seconds = retry_after(exc)
+        text = message(exc, seconds)
+        if wants_json():
+            response = api_error(429, "rate_limited", text, retry_after=seconds)
+        else:
+            response = render_template("error.html", status=429, message=text), 429
+        response = app.make_response(response)
+        response.headers["Retry-After"] = str(seconds)
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -115,3 +115,26 @@ class DeleteAccountForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with nothing but its CSRF token (sign-out)."""
+
+
+class RemoveForm(FlaskForm):
+    """Remove a practice: the reason is required and shown on its page from then on."""
+    reason = StringField(_l("Why it is removed (shown on its page)"),
+                         validators=[DataRequired(), Length(max=500)])
+
+
+class RestoreForm(LicenseMixin, FlaskForm):
+    pass
+
+
+class BlockForm(FlaskForm):
+    reason = StringField(_l("Why this account is blocked (the person sees it)"),
+                         validators=[DataRequired(), Length(max=500)])
+    include_admin = BooleanField(_l("Yes, block this administrator's account"))
+
+
+class RevertSinceForm(LicenseMixin, FlaskForm):
+    since = StringField(_l("Every change made since (a date such as 2026-03-01, UTC)"),
+                        validators=[DataRequired(), Length(max=40)])
+    reason = StringField(_l("Reason (in the commit, and for the proposals declined)"),
+                         validators=[DataRequired(), Length(max=500)])

@@ -12,7 +12,7 @@ from ..services import practice as doc
 from ..services.store import validate_revision
 from .base import db, instance, paging, require_valid
 from .forms import RevertForm
-from .practices import body_html, load, user_or_none
+from .practices import body_html, is_removed, load, user_or_none
 
 bp = Blueprint("history", __name__)
 
@@ -29,33 +29,35 @@ def version(slug: str, revision: str) -> tuple[str, str, str]:
 
 @bp.get("/p/<slug>/history")
 def practice_history(slug: str):
-    record, moved = load(slug)
+    record, moved = load(slug, removed_ok=True)
     if moved:
         return moved
     page, per_page = paging()
     total, changes = reading.history(db(), record.slug, page, per_page)
     return render_template("history.html", record=record, changes=changes, total=total,
                            page=page, per_page=per_page,
-                           can_edit=accounts.can_edit(user_or_none(), record),
+                           can_edit=accounts.can_edit(user_or_none(), record)
+                           and not is_removed(record),
                            revert_form=RevertForm())
 
 
 @bp.get("/p/<slug>/at/<revision>")
 def at(slug: str, revision: str):
-    record, moved = load(slug)
+    record, moved = load(slug, removed_ok=True)
     if moved:
         return moved
     full, text, blob = version(record.slug, revision)
     old = doc.parse(text)
     return render_template("at.html", record=record, revision=full, old=old,
                            html=body_html(blob), is_current=full == record.revision,
-                           can_edit=accounts.can_edit(user_or_none(), record),
+                           can_edit=accounts.can_edit(user_or_none(), record)
+                           and not is_removed(record),
                            revert_form=RevertForm(revision=full))
 
 
 @bp.get("/p/<slug>/diff")
 def diff(slug: str):
-    record, moved = load(slug)
+    record, moved = load(slug, removed_ok=True)
     if moved:
         return moved
     old_rev = request.args.get("from", "")

@@ -5,8 +5,9 @@ from typing import Any
 
 from .. import __version__
 
-ERROR_CODES = ["unauthorized", "forbidden", "not_found", "validation", "license_required",
-               "conflict", "too_large", "rate_limited", "busy", "method_not_allowed"]
+ERROR_CODES = ["unauthorized", "forbidden", "blocked", "not_found", "gone", "validation",
+               "license_required", "conflict", "too_large", "rate_limited", "busy",
+               "method_not_allowed"]
 
 
 def _ref(name: str) -> dict:
@@ -23,7 +24,9 @@ def _ok(schema: dict, description: str = "OK") -> dict:
 
 def _errors(*codes: int) -> dict:
     names = {400: "Bad request", 401: "Not signed in (no or invalid bearer token)",
-             403: "Signed in without the right", 404: "No such practice or revision",
+             403: "Signed in without the right, or the account is blocked (code 'blocked', "
+                  "with the reason)", 404: "No such practice or revision",
+             410: "The practice was removed: 'removal' says when, by whom and why",
              409: "Conflict", 413: "Too large", 422: "Validation error or licence not agreed",
              503: "Busy: the write lock timed out"}
     return {str(c): {"description": names[c], **_json(_ref("Error"))} for c in codes}
@@ -291,12 +294,78 @@ def spec() -> dict[str, Any]:
                 "summary": "Withdraw (the proposer)",
                 "requestBody": _discussion_body([]),
                 "responses": {"200": _ok(_ref("Proposal")), **_errors(401, 403, 404, 409)}}},
+            **_moderation_paths(practice_ops),
             "/ledger": {"get": {
                 "summary": "The give-back ledger, for everyone or one person",
                 "parameters": [{"name": "user", "in": "query", "description": "a username",
                                 "schema": {"type": "string"}}],
                 "responses": {"200": _ok(_ref("Ledger")), **_errors(404)}}},
         },
+    }
+
+
+def _moderation_paths(practice_ops: dict) -> dict[str, Any]:
+    """Block, unblock and revert-since (administrators); remove (stewards, administrators) and
+    restore (administrators). Removing and blocking add no text to the commons, so they ask
+    for a reason rather than the licence agreement; revert-since and restore commit text."""
+    user_ops = {"parameters": [{"name": "username", "in": "path", "required": True,
+                                "schema": {"type": "string", "maxLength": 40}}]}
+    reason = {"type": "string", "minLength": 1, "maxLength": 500,
+              "description": "one line, shown to the people concerned"}
+    account = _ok(_ref("ModeratedAccount"))
+    return {
+        "/users/{username}/block": {**user_ops, "post": {
+            "summary": "Block an account (administrators): it can read, but every write and "
+                       "every request with its tokens is refused (403, code 'blocked')",
+            "requestBody": _discussion_body(["reason"], reason=reason, include_admin={
+                "type": "boolean", "description": "must be true to block an administrator"}),
+            "responses": {"200": account, **_errors(401, 403, 404, 409, 422, 503)}}},
+        "/users/{username}/unblock": {**user_ops, "post": {
+            "summary": "Unblock an account (administrators)",
+            "requestBody": _discussion_body([]),
+            "responses": {"200": account, **_errors(401, 403, 404, 422, 503)}}},
+        "/users/{username}/revert": {**user_ops, "post": {
+            "summary": "Revert every change of an account since a date, in one commit "
+                       "(administrators); its open proposals are declined with the reason",
+            "requestBody": _write_body(["since", "reason"], since={
+                "type": "string", "example": "2026-03-01",
+                "description": "a date (UTC) or an ISO date and time"}, reason=reason),
+            "responses": {"200": _ok(_ref("RevertReport")),
+                          **_errors(401, 403, 404, 422, 503)}}},
+        "/practices/{slug}/remove": {**practice_ops, "post": {
+            "summary": "Remove a practice with a reason: a commit deleting its file; its page "
+                       "then answers 410 with the reason (its stewards, administrators)",
+            "requestBody": _discussion_body(["reason"], reason=reason),
+            "responses": {"200": _ok(_ref("Removal")),
+                          **_errors(401, 403, 404, 409, 410, 422, 503)}}},
+        "/practices/{slug}/restore": {**practice_ops, "post": {
+            "summary": "Restore a removed practice with its last text (administrators)",
+            "requestBody": _write_body([]),
+            "responses": {"200": _ok(_ref("Practice")), **_errors(*WRITE_ERRORS, 409)}}},
+    }
+
+
+def _moderation_schemas() -> dict[str, Any]:
+    string, nullable = {"type": "string"}, {"type": "string", "nullable": True}
+    slugs = {"type": "array", "items": string}
+    return {
+        "ModeratedAccount": {"type": "object", "required": ["username", "blocked"], "properties": {
+            "username": string, "display_name": string, "blocked": {"type": "boolean"},
+            "blocked_at": {**nullable, "format": "date-time"}, "blocked_by": nullable,
+            "blocked_reason": nullable}},
+        "Removal": {"type": "object", "required": ["slug", "removed", "reason"], "properties": {
+            "slug": string, "title": string, "removed": {"type": "string", "format": "date-time"},
+            "revision": string, "last_revision": nullable,
+            "removed_by": {"type": "object", "properties": {"username": nullable,
+                                                            "name": string}},
+            "reason": string}},
+        "RevertReport": {"type": "object", "required": ["reverted", "removed", "manual_review"],
+                         "properties": {
+            "username": string, "since": {"type": "string", "format": "date-time"},
+            "revision": nullable, "reverted": slugs, "removed": slugs,
+            "manual_review": {"type": "array", "items": {"type": "object", "properties": {
+                "slug": string, "reason": string}}},
+            "declined_proposals": {"type": "array", "items": {"type": "integer"}}}},
     }
 
 
@@ -329,7 +398,7 @@ def _schemas() -> dict[str, Any]:
         "revision": {"type": "string"}, "slug": {"type": "string"},
         "kind": {"type": "string", "enum": ["create", "edit", "delete", "rename", "revert",
                                              "fork", "sync", "give-back", "import",
-                                             "metadata"]},
+                                             "metadata", "restore"]},
         "message": {"type": "string"}, "date": {"type": "string", "format": "date-time"},
         "author": person}}
     license_entry = {"type": "object", "properties": {
@@ -362,7 +431,8 @@ def _schemas() -> dict[str, Any]:
     return {"SearchResults": search_results,
             "License": license_entry, "Attribution": _attribution_schema(),
             "PracticeSummary": summary, "Practice": practice, "Error": error,
-            "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas()}
+            "Conflict": conflict, "Change": change, "Person": person, **_giveback_schemas(),
+            **_moderation_schemas()}
 
 
 def _giveback_schemas() -> dict[str, Any]:
@@ -413,7 +483,9 @@ def _giveback_schemas() -> dict[str, Any]:
                 "slug": string, "title": nullable(string),
                 "revision": {**revision, "description": "the revision its child was taken at"},
                 "missing": {"type": "boolean",
-                            "description": "true when it is no longer in the commons"}}}},
+                            "description": "true when it is no longer in the commons"},
+                "removed": {"type": "boolean", "description":
+                            "true when it was removed with a reason (its page answers 410)"}}}},
         "forks": {"type": "array", "items": _ref("LineageFork")}}}
     compare = {"type": "object", "required": ["ahead", "behind", "fork_point", "upstream",
                                               "diff"], "properties": {

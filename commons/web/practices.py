@@ -6,12 +6,12 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from ..errors import CommonsError, EditConflict
-from ..services import (accounts, attribution, catalog, editing, ledger, licensing, proposals,
-                        reading)
+from ..errors import CommonsError, EditConflict, Gone
+from ..services import (accounts, attribution, catalog, editing, ledger, licensing, moderation,
+                        proposals, reading)
 from ..services import practice as doc
 from .base import db, form_status, instance, paging, require_valid
-from .forms import PRACTICE_LANGUAGES, PracticeForm, RenameForm, StewardForm
+from .forms import PRACTICE_LANGUAGES, PracticeForm, RemoveForm, RenameForm, StewardForm
 
 bp = Blueprint("practices", __name__)
 
@@ -36,14 +36,30 @@ def markdown_html(text: str) -> str:
     return reading.preview_html(db(), text, **_link_targets())
 
 
-def load(slug: str):
-    """The record for ``slug``, or a redirect response for a renamed one, or 404."""
+def load(slug: str, removed_ok: bool = False):
+    """The record for ``slug``, or a redirect response for a renamed one, or 404. A removed
+    practice is 410 Gone, except where ``removed_ok`` (its history, old versions and
+    attribution stay readable): then its last version, as a detached row (see
+    :func:`is_removed`)."""
     record, moved_to = catalog.find_record(db(), slug)
     if record is None and moved_to:
         return None, redirect(request.path.replace(f"/p/{slug}", f"/p/{moved_to}", 1), 301)
     if record is None:
-        abort(404)
+        removal = moderation.removal_of(db(), slug)
+        if removal is None:
+            abort(404)
+        if not removed_ok:
+            raise Gone("This practice was removed from the commons: %(reason)s",
+                       reason=removal.reason or "-",
+                       details={"removal": moderation.removal_json(removal)})
+        return moderation.removed_record(removal), None
     return record, None
+
+
+def is_removed(record) -> bool:
+    """A removed practice's last version is a row the database does not hold."""
+    from sqlalchemy import inspect
+    return inspect(record).transient
 
 
 @bp.get("/")
@@ -60,6 +76,10 @@ def home():
 
 @bp.get("/p/<slug>")
 def show(slug: str):
+    removal = moderation.removal_of(db(), slug)
+    if removal is not None:
+        from .moderation import removed_page
+        return removed_page(removal)
     record, moved = load(slug)
     if moved:
         return moved
@@ -74,7 +94,8 @@ def show(slug: str):
         translation_titles=reading.titles(session, linked),
         can_edit=accounts.can_edit(user_or_none(), record),
         attribution=attribution.build(instance(), session, record),
-        rename_form=RenameForm(), steward_form=StewardForm(), **practice_context(record))
+        rename_form=RenameForm(), steward_form=StewardForm(), remove_form=RemoveForm(),
+        can_remove=moderation.may_remove(user_or_none(), record), **practice_context(record))
 
 
 def license_label(license_id: str) -> str:
@@ -93,7 +114,7 @@ def attribution_html(attr: attribution.Attribution, short: bool = False) -> str:
 
 @bp.get("/p/<slug>/attribution")
 def attribution_page(slug: str):
-    record, moved = load(slug)
+    record, moved = load(slug, removed_ok=True)
     if moved:
         return moved
     attr = attribution.build(instance(), db(), record)
@@ -252,7 +273,9 @@ def add_steward(slug: str):
 @bp.post("/preview")
 @login_required
 def preview():
-    """The server's own renderer, for the editor's live preview (session + CSRF)."""
+    """The server's own renderer, for the editor's live preview (session + CSRF); for people
+    who may write (a blocked account may not)."""
+    accounts.require_signed_in(current_user)
     text = request.form.get("body", "")
     if len(text) > doc.BODY_MAX:
         abort(413)
