@@ -1,6 +1,7 @@
 """Commons: a wiki of practices shared as a knowledge commons."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
@@ -37,6 +38,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if app.config.get("AUTO_INIT", True):
         instance.init()
     app.extensions["commons"] = instance
+
+    from jinja2 import FileSystemBytecodeCache
+    # Compiled templates kept in the cache folder: a new worker loads them instead of
+    # compiling every template again on its first page (derived: deleting them is safe).
+    jinja_cache = Path(app.config["CACHE_DIR"]) / "jinja"
+    jinja_cache.mkdir(parents=True, exist_ok=True)
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache(str(jinja_cache))
 
     from .web import register
     register(app)

@@ -370,7 +370,7 @@ def reindex() -> None:
         count = catalog.rebuild(session, inst.store)
         session.flush()
         middle = time.perf_counter()
-        indexed = search.rebuild(inst, session)
+        indexed = search.rebuild(inst, session, procs=min(2, os.cpu_count() or 1))
     click.echo(f"Rebuilt derived data from {count} commits in {middle - started:.1f} s, "
                f"and the search index of {indexed} practices in "
                f"{time.perf_counter() - middle:.1f} s.")

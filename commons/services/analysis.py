@@ -22,6 +22,7 @@ TOKEN = re.compile(r"\w+(?:[-'’]\w+)*", re.UNICODE)
 # French elided articles and pronouns: l'équipe, d'abord, qu'on, jusqu'au, s'il, c'est…
 ELISION = re.compile(r"^(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’](.+)$")
 LANGUAGES = ("en", "fr")
+_JOINERS = re.compile(r"[-'’]")
 
 
 def fold(text: str) -> str:
@@ -34,11 +35,13 @@ class ElisionFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            match = ELISION.match(t.text)
-            if match:
-                t.text = match.group(1)
-            elif t.text.endswith(("'s", "’s")):
-                t.text = t.text[:-2]
+            text = t.text
+            if "'" in text or "’" in text:  # most words have none: skip the regex
+                match = ELISION.match(text)
+                if match:
+                    t.text = match.group(1)
+                elif text.endswith(("'s", "’s")):
+                    t.text = text[:-2]
             yield t
 
 
@@ -48,7 +51,11 @@ class CompoundFilter(Filter):
 
     def __call__(self, tokens):
         for t in tokens:
-            parts = [p for p in re.split(r"[-'’]", t.text) if p]
+            text = t.text
+            if "-" not in text and "'" not in text and "’" not in text:
+                yield t  # most words: nothing to split
+                continue
+            parts = [p for p in _JOINERS.split(text) if p]
             if len(parts) < 2:
                 yield t
                 continue

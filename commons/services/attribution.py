@@ -17,6 +17,8 @@ to be left out (§3(a)(3)); the request is kept in the practice's front matter
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -281,13 +283,22 @@ def _meta_at(inst: Instance, session: Session, slug: str, revision: str | None
         return {}
 
 
+META_KEYS = ("credits", "source", "license", REMOVED_KEY)
+
+
 def current_meta(inst: Instance, record: PracticeRecord) -> dict[str, Any]:
-    """The practice's front matter now; empty when it is broken (its page says so), so the
-    attribution still shows what git knows."""
-    try:
-        return read_current(inst, record).meta
-    except (ValidationError, UnicodeDecodeError):
-        return {}
+    """What the attribution reads of the practice's front matter now (credits, source,
+    licence, removal requests); empty when it is broken (its page says so), so the
+    attribution still shows what git knows. Kept beside the blob's render: a blob never
+    changes, so a view reads a small file instead of git and YAML."""
+    def compute() -> dict[str, Any]:
+        try:
+            meta = read_current(inst, record).meta
+        except (ValidationError, UnicodeDecodeError):
+            return {}
+        return {k: meta[k] for k in META_KEYS if k in meta}
+
+    return inst.cache.get_json(record.blob_id, "attribution-meta", compute)
 
 
 def _lineage(inst: Instance, session: Session, record: PracticeRecord
@@ -334,9 +345,45 @@ def _source_label(source: dict[str, Any]) -> str:
         translate(N_("imported material"))
 
 
+_built: OrderedDict[tuple, Attribution] = OrderedDict()
+_built_lock = threading.Lock()
+BUILT_MAX = 2048
+
+
 def build(inst: Instance, session: Session, record: PracticeRecord) -> Attribution:
     """The attribution of ``record`` at its current revision, with the chain of works it was
-    adapted from."""
+    adapted from.
+
+    Kept per process by (practice, revision, language, git head, database stamp): every
+    commit and every database write changes the key, so a kept attribution is never stale;
+    the stamps are read before anything is built, so one built from newer rows can only be
+    filed under an older key. Treat the result as read-only: it is shared."""
+    key = _build_key(inst, record)
+    with _built_lock:
+        found = _built.get(key)
+        if found is not None:
+            _built.move_to_end(key)
+            return found
+    attr = _build(inst, session, record)
+    with _built_lock:
+        _built[key] = attr
+        while len(_built) > BUILT_MAX:
+            _built.popitem(last=False)
+    return attr
+
+
+def _build_key(inst: Instance, record: PracticeRecord) -> tuple:
+    from flask import has_request_context
+    lang = ""
+    if has_request_context():
+        from flask_babel import get_locale
+        lang = str(get_locale() or "")
+    return (str(inst.home), record.slug, record.revision, record.blob_id, record.license,
+            record.title, lang, inst.generation.read(), inst.store.head() or "",
+            str(inst.config.get("COMMONS_BASE_URL") or ""))
+
+
+def _build(inst: Instance, session: Session, record: PracticeRecord) -> Attribution:
     base = str(inst.config.get("COMMONS_BASE_URL") or "").rstrip("/")
 
     def page(slug: str) -> str:

@@ -16,6 +16,8 @@ from .. import db
 from ..config import CONTENT_DIR
 from . import catalog, licensing, reuse_export, search
 from . import practice as doc
+from .generation import Generation
+from .generation import watch as watch_writes
 from .render import RenderCache
 from .store import Identity, Store, file_lock
 
@@ -38,6 +40,9 @@ class Instance:
         self.engine = db.make_engine(config["DATABASE_URL"])
         self.sessions = db.make_sessionmaker(self.engine)
         self.cache = RenderCache(config["CACHE_DIR"])
+        # every committed database write replaces this stamp: caches of pages compare it
+        self.generation = Generation(config["CACHE_DIR"])
+        watch_writes(self.sessions, self.generation)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

@@ -122,6 +122,22 @@ class Practice:
 _FRONT_MATTER_RE = re.compile(r"\A---\r?\n(.*?)^---[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", None)
+
+
+def _load_yaml(raw: str) -> Any:
+    """LibYAML's C loader (ten times faster: ``commons reindex`` parses every revision) when
+    the text cannot hold an anchor or an alias (no ``&``, no ``*``), which that loader cannot
+    be told to refuse; the strict pure-Python loader otherwise, and again for any error, so a
+    refusal reads the same either way."""
+    if _FAST_LOADER is not None and "&" not in raw and "*" not in raw:
+        try:
+            return yaml.load(raw, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            pass
+    return yaml.load(raw, Loader=_StrictLoader)
+
+
 def parse(text: str) -> Practice:
     """Split and parse a practice file; raises ValidationError on malformed front matter."""
     if "\x00" in text:
@@ -136,7 +152,7 @@ def parse(text: str) -> Practice:
         raise ValidationError("The front matter is too long.")
     body = text[match.end():]
     try:
-        meta = yaml.load(raw, Loader=_StrictLoader) if raw.strip() else {}
+        meta = _load_yaml(raw) if raw.strip() else {}
     except yaml.YAMLError as exc:
         first_line = str(exc).splitlines()[0] if str(exc) else ""
         raise ValidationError("The front matter is not valid YAML: %(error)s",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session
 
 from ..models import ChangeRecord, PracticeRecord, PracticeTag, Redirect
@@ -19,20 +19,42 @@ from .instance import Instance
 
 
 def existing_slugs(session: Session, slugs: set[str]) -> set[str]:
+    """Which of ``slugs`` lead to a page (a practice, or an old name that redirects): one
+    indexed query for just the page's own links, never the whole commons."""
     if not slugs:
         return set()
-    found = set(session.scalars(select(PracticeRecord.slug).where(PracticeRecord.slug.in_(slugs))))
-    found |= set(session.scalars(select(Redirect.old_slug).where(Redirect.old_slug.in_(slugs))))
-    return found
+    wanted = sorted(slugs)
+    return set(session.scalars(union(
+        select(PracticeRecord.slug).where(PracticeRecord.slug.in_(wanted)),
+        select(Redirect.old_slug).where(Redirect.old_slug.in_(wanted)))))
 
 
 def body_html(inst: Instance, session: Session, blob_id: str, practice_url: Callable[[str], str],
               new_url: Callable[[str], str], missing_label: str) -> str:
     """Cached, sanitised HTML of a blob, with practice links resolved now."""
     html = inst.cache.get(blob_id, lambda: _body_of(inst, blob_id))
-    slugs = render.linked_slugs(html)
+    slugs = set(_facts(inst, blob_id, html)["links"])
     return render.resolve_links(html, existing_slugs(session, slugs), practice_url, new_url,
                                 missing_label)
+
+
+def _facts(inst: Instance, blob_id: str, html: str | None = None) -> dict:
+    """What a view needs of a blob's HTML besides the HTML — the practices it links to and
+    its headings — computed once per blob and kept beside the render."""
+    def compute() -> dict:
+        body = html if html is not None else inst.cache.get(blob_id,
+                                                            lambda: _body_of(inst, blob_id))
+        return {"links": sorted(render.linked_slugs(body)),
+                "headings": [[h.level, h.id, h.text] for h in headings(body)]}
+    return inst.cache.get_json(blob_id, "facts", compute)
+
+
+def contents(inst: Instance, blob_id: str, minimum: int | None = None) -> list[Heading]:
+    """The table of contents of a blob (see :func:`table_of_contents`), without parsing its
+    HTML again on every view."""
+    found = [Heading(level, ident, text)
+             for level, ident, text in _facts(inst, blob_id)["headings"]]
+    return found if len(found) >= (TOC_MIN_HEADINGS if minimum is None else minimum) else []
 
 
 def preview_html(session: Session, text: str, practice_url: Callable[[str], str],
@@ -131,13 +153,19 @@ class _Headings(HTMLParser):
 TOC_MIN_HEADINGS = 3
 
 
-def table_of_contents(html: str, minimum: int = TOC_MIN_HEADINGS) -> list[Heading]:
-    """The h2/h3 headings of a rendered body, read from the (cached) HTML rather than by
-    rendering again; empty for a short practice, where a contents list is only noise."""
+def headings(html: str) -> list[Heading]:
+    """The h2/h3 headings of a rendered body, with their anchors and plain text."""
     parser = _Headings()
     parser.feed(html)
     parser.close()
-    return parser.found if len(parser.found) >= minimum else []
+    return parser.found
+
+
+def table_of_contents(html: str, minimum: int = TOC_MIN_HEADINGS) -> list[Heading]:
+    """The h2/h3 headings of a rendered body, read from the (cached) HTML rather than by
+    rendering again; empty for a short practice, where a contents list is only noise."""
+    found = headings(html)
+    return found if len(found) >= minimum else []
 
 
 def popular_tags(session: Session, limit: int = 30) -> list[tuple[str, int]]:

@@ -9,11 +9,12 @@ resolved after the cache by :func:`resolve_links`.
 from __future__ import annotations
 
 import html as html_lib
+import json
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import nh3
 from markdown_it import MarkdownIt
@@ -159,6 +160,27 @@ class RenderCache:
             fh.write(html)
         os.replace(tmp, path)
         return html
+
+    def get_json(self, blob_id: str, kind: str, compute: Callable[[], Any]) -> Any:
+        """A small fact derived from a blob (its contents list, its front matter…), kept
+        beside its HTML as ``<blob>.<kind>.json``: a blob never changes, so neither does
+        anything derived from it."""
+        path = self._path(blob_id).with_name(f"{blob_id}.{kind}.json")
+        try:
+            return json.loads(path.read_bytes())
+        except (FileNotFoundError, ValueError):
+            pass
+        value = compute()
+        try:
+            data = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        except (TypeError, ValueError):
+            return value  # not plain data (a date in the front matter): used, not kept
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return json.loads(data)
 
 
 _LINK_RE = re.compile(r'<a href="/p/([a-z0-9-]+)((?:#[^"]*)?)"([^>]*) class="practice-link"')

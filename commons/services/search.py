@@ -16,24 +16,27 @@ practice take one place in the results (``variants`` says how many more matched)
 """
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-import os
 from typing import TYPE_CHECKING, Any, Iterable
 
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from whoosh import highlight, index, qparser, sorting, writing
+from whoosh import highlight, index, qparser, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.index import LockError
 from whoosh.query import And, AndNot, Every, Not, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
 from ..models import PracticeRecord
-from . import analysis, catalog
+from . import analysis, catalog, searchsets
 from . import practice as doc
 
 if TYPE_CHECKING:
@@ -45,9 +48,16 @@ OWN_LANGUAGE = 2.0  # the reader's language weighs more
 QUERY_MAX = 500
 PHRASE_SLOP = 3
 SNIPPET_CHARS = 240
+RESULTS_KEPT = 256  # searches remembered per searcher (per index generation)
 WRITE_TIMEOUT = 10.0
-MERGE_AT_SEGMENTS = 12
-NO_TAGS = "-"
+MERGE_AT_SEGMENTS = 12  # a save merges (in its own time) only past this many segments
+MERGE_SOON = 6  # from this many, the web app merges after the response has gone
+MERGE_STEP = 3  # segments merged by one such merge (each save adds one)
+LOCK_RETRY = 0.005  # seconds between a save's tries for the index's write lock
+# Segments are written as separate files, not one compound file: Whoosh reads a compound
+# file through an mmap copied into memory per open reader (tens of MB at 10,000 practices, in
+# every worker, again after every save), while separate files are read in place.
+NO_TAGS = "-"  # older indexes held this for a practice without tags: never a facet
 _md = MarkdownIt("commonmark").enable("table")
 WIKILINK = re.compile(r"\[\[([a-z0-9-]+)(?:\|([^\]\n]+))?\]\]")
 
@@ -58,11 +68,6 @@ def schema() -> Schema:
         "revision": ID(stored=True),
         "title": STORED(), "summary": STORED(), "content": STORED(),
         "tags": KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
-        # The tags again, with term vectors, for the tags facet: it reads each matching
-        # practice's tags from its vector instead of rebuilding every practice's tags from the
-        # postings on each search. A practice without tags holds NO_TAGS (Whoosh has no
-        # empty vector).
-        "tag_facet": KEYWORD(commas=True, lowercase=True, vector=True),
         "language": KEYWORD(stored=True, lowercase=True),
         "license": KEYWORD(stored=True, lowercase=True),
         "license_id": STORED(),
@@ -87,6 +92,7 @@ def schema() -> Schema:
 _indexes: dict[str, index.Index] = {}
 _searchers: dict[str, Any] = {}
 _lock = threading.Lock()
+_merge_wanted: set[str] = set()  # index folders whose small segments are due for a merge
 
 
 def open_index(inst: Instance) -> index.Index:
@@ -137,7 +143,7 @@ def _text_language(language: str | None) -> str:
 def _document(inst: Instance, record: PracticeRecord, root: str) -> dict[str, Any]:
     try:
         body = doc.parse(inst.store.read_blob(record.blob_id)).body
-    except Exception:  # noqa: BLE001 — a broken file is still findable by its title
+    except Exception:
         body = ""
     text = plain_text(body)
     lang = _text_language(record.language)
@@ -147,7 +153,6 @@ def _document(inst: Instance, record: PracticeRecord, root: str) -> dict[str, An
     return {
         "slug": record.slug, "revision": record.revision, "title": record.title,
         "summary": summary, "content": text, "tags": ",".join(tags),
-        "tag_facet": ",".join(tags) or NO_TAGS,
         "language": record.language or "", "license": record.license or "",
         "license_id": record.license or "", "forked_from": upstream, "root": root,
         "stewards": ",".join(s for s in record.stewards or [] if isinstance(s, str)),
@@ -280,29 +285,80 @@ def _index_paths(inst: Instance, session: Session, changes: Iterable[str]) -> in
         for slug in list(present) + list(gone):  # a removed practice's forks lead their own
             present.update(_descendants(session, slug))
     ix = open_index(inst)
-    writer = ix.writer(timeout=WRITE_TIMEOUT)
+    # A merge after another worker's response may hold the index for a few tens of
+    # milliseconds: retry often (Whoosh's default is every 100 ms).
+    writer = ix.writer(timeout=WRITE_TIMEOUT, delay=LOCK_RETRY, compound=False)
     try:
         for slug in gone:
             writer.delete_by_term("slug", slug)
         for slug in sorted(present):
             record = session.get(PracticeRecord, slug)
             writer.update_document(**_document(inst, record, _family_root(session, slug)))
-        # Merging segments on every save would cost a save far more than the save itself;
-        # small segments are merged once there are enough of them to slow searches down.
-        writer.commit(merge=len(writer.segments) >= MERGE_AT_SEGMENTS)
+        # A save writes one small segment and merges nothing: merging costs a save far more
+        # than the save itself, so it is left to merge_small(), which the web app runs after
+        # the response is sent. Only when nobody merged (no web app, or it was busy) does a
+        # save merge, once the segments would otherwise pile up.
+        existing = len(writer.segments)
+        writer.commit(merge=existing >= MERGE_AT_SEGMENTS)
     except BaseException:
         writer.cancel()
         raise
+    if MERGE_AT_SEGMENTS > existing + 1 >= MERGE_SOON:
+        _merge_wanted.add(str(inst.config["INDEX_DIR"]))
     _mark(inst, catalog.derived_head(session))
     return len(present)
 
 
-def rebuild(inst: Instance, session: Session) -> int:
+def merge_due(inst: Instance) -> bool:
+    """Whether a save of this process left enough small segments to merge them."""
+    return str(inst.config["INDEX_DIR"]) in _merge_wanted
+
+
+def _merge_smallest(writer: Any, segments: list) -> list:
+    """A merge policy: the few smallest segments into one, never the biggest, so that the
+    index is held only as long as re-reading a handful of practices takes."""
+    from whoosh.reading import SegmentReader
+
+    small = sorted(segments, key=lambda s: s.doc_count_all())[:-1][:MERGE_STEP]
+    if len(small) < 2:
+        return segments
+    for segment in small:
+        reader = SegmentReader(writer.storage, writer.schema, segment)
+        writer.add_reader(reader)
+        reader.close()
+    return [s for s in segments if s not in small]
+
+
+def merge_small(inst: Instance) -> bool:
+    """Merge a few of the small segments the saves wrote (the big one is left alone), unless
+    another writer holds the index: a later save asks again. Changes no document, so a
+    search before, during or after finds the same practices."""
+    _merge_wanted.discard(str(inst.config["INDEX_DIR"]))
+    try:
+        writer = open_index(inst).writer(timeout=0.0, compound=False)
+    except LockError:
+        return False
+    try:
+        writer.commit(mergetype=_merge_smallest)
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    return True
+
+
+def rebuild(inst: Instance, session: Session, procs: int = 1) -> int:
     """Index every practice again from the derived tables and git, replacing the whole index
-    in one commit (readers keep the old one until then)."""
+    in one commit (readers keep the old one until then). ``procs`` > 1 (``commons reindex``
+    on a machine with cores to spare) analyses in that many processes, each writing its own
+    segment, while this one reads git: the analysis is most of the time."""
     ix = open_index(inst)
     roots = _roots(session)
-    writer = ix.writer(timeout=WRITE_TIMEOUT, procs=1, limitmb=256)
+    if procs > 1:
+        writer = ix.writer(timeout=WRITE_TIMEOUT, procs=procs, multisegment=True,
+                           limitmb=128, compound=False, batchsize=200)
+    else:
+        writer = ix.writer(timeout=WRITE_TIMEOUT, procs=1, limitmb=256, compound=False)
     count = 0
     try:
         for record in session.scalars(select(PracticeRecord).order_by(PracticeRecord.slug)):
@@ -558,7 +614,10 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
            license: str | None = None, page: int = 1, per_page: int = 10,
            ui_lang: str = "en") -> Results:
     """Search the practices: words, "phrases", prefix*, AND/OR/NOT, tag:/lang:/license:.
-    Facet counts are over the whole result set; results are grouped by family and paged."""
+    Facet counts are over the whole result set; results are grouped by family and paged.
+
+    The same search on the same index is answered from a small cache kept with the searcher:
+    a commit makes a new searcher (the next search sees it), so nothing stale is served."""
     if not isinstance(q, str) or len(q) > QUERY_MAX or "\x00" in q:
         raise ValidationError("A search is text of at most %(n)s characters.", field="q",
                               n=QUERY_MAX)
@@ -567,6 +626,24 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
     tags = list(tags)
     q = q.strip()
     searcher = _searcher(inst)
+    key = (q, tuple(tags), language, license, page, per_page, ui_lang)
+    with _lock:
+        cache = searcher.__dict__.setdefault("_commons_results", OrderedDict())
+        found = cache.get(key)
+        if found is not None:
+            cache.move_to_end(key)
+    if found is None:
+        found = _search(inst, searcher, q, tags, language, license, page, per_page, ui_lang)
+        with _lock:
+            cache[key] = found
+            while len(cache) > RESULTS_KEPT:
+                cache.popitem(last=False)
+    return dataclasses.replace(found, hits=[dataclasses.replace(h) for h in found.hits],
+                               facets={k: dict(v) for k, v in found.facets.items()})
+
+
+def _search(inst: Instance, searcher: Any, q: str, tags: list[str], language: str | None,
+            license: str | None, page: int, per_page: int, ui_lang: str) -> Results:
     ix = open_index(inst)
     parser = _parser(ix, ui_lang if ui_lang in ("en", "fr") else "en")
     words, required, excluded = split_fields(q)
@@ -579,34 +656,35 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
         query = Every()
     if suggestion and words != q:  # the suggestion keeps the person's filters
         suggestion = " ".join([suggestion] + [m.group(0).strip() for m in _FIELD.finditer(q)])
-    facets = {
-        "tags": sorting.FieldFacet("tag_facet", allow_overlap=True, maptype=sorting.Count),
-        "language": sorting.FieldFacet("language", maptype=sorting.Count),
-        "license": sorting.FieldFacet("license", maptype=sorting.Count),
-        "root": sorting.FieldFacet("root", maptype=sorting.Count),
-    }
-    results = searcher.search(query, limit=None,
-                              filter=_filters(tags, language, license, required),
-                              mask=Or(excluded) if excluded else None,
-                              groupedby=facets, terms=False)
-    families = results.groups("root")
-    counts = {name: dict(sorted(((k, n) for k, n in results.groups(name).items()
+    sets = searchsets.for_searcher(str(inst.config["INDEX_DIR"]), searcher)
+    matched = sets.docs(query)
+    narrowing = _filters(tags, language, license, required)
+    if narrowing is not None:
+        matched &= sets.docs(narrowing)
+    if excluded:
+        matched -= sets.docs(Or(excluded))
+    counts = {name: dict(sorted(((k, n) for k, n in sets.counts(name, matched).items()
                                  if k and k != NO_TAGS),
                                 key=lambda kv: (-kv[1], kv[0])))
               for name in ("tags", "language", "license")}
     # One place per family, its best match; the page is cut from the families in score order.
-    roots = searcher.reader().column_reader("root")
-    first, last = (page - 1) * per_page, page * per_page
-    shown, seen = [], set()
-    for score, docnum in results.top_n:
-        root = roots[docnum]
-        if root in seen:
-            continue
-        seen.add(root)
-        if len(seen) > first:
-            shown.append((score, docnum, root))
-        if len(seen) >= last:
-            break
+    # Whoosh scores every match as before (its top-N shortcuts rebuild the coordination
+    # matcher part-way and change the scores), but counts nothing more: the totals and the
+    # facets come from the sets above.
+    shown = []
+    if matched:  # (an empty filter means none to Whoosh: nothing to score then)
+        results = searcher.search(query, limit=None, filter=matched, terms=False)
+        first, last = (page - 1) * per_page, page * per_page
+        seen: set[str] = set()
+        for score, docnum in results.top_n:
+            root = sets.roots[docnum]
+            if root in seen:
+                continue
+            seen.add(root)
+            if len(seen) > first:
+                shown.append((score, docnum, root))
+            if len(seen) >= last:
+                break
     hits = []
     for score, docnum, root in shown:
         fields = searcher.stored_fields(docnum)
@@ -618,10 +696,10 @@ def search(inst: Instance, q: str, *, tags: Iterable[str] = (), language: str | 
             tags=[t for t in (fields.get("tags") or "").split(",") if t],
             license=fields.get("license_id", ""),
             forked_from=fields.get("forked_from") or None,
-            variants=max(0, families.get(root, 1) - 1)))
+            variants=sets.variants(root, matched)))
     counts["license"] = {_spdx(searcher, key): n for key, n in counts["license"].items()}
-    return Results(query=q, total=len(families), page=page, per_page=per_page, hits=hits,
-                   facets=counts, suggestion=suggestion)
+    return Results(query=q, total=sets.family_count(matched) if matched else 0, page=page,
+                   per_page=per_page, hits=hits, facets=counts, suggestion=suggestion)
 
 
 def _spdx(searcher, key: str) -> str:

@@ -9,6 +9,7 @@ system git configuration.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import os
@@ -25,7 +26,7 @@ import git
 from gitdb.exc import BadName, BadObject
 
 from ..errors import LockTimeout, NotFound, ValidationError
-from . import failpoints
+from . import failpoints, gitobjects
 
 BRANCH = "main"
 REF = f"refs/heads/{BRANCH}"
@@ -37,6 +38,7 @@ HTTP_GIT_PROTOCOL_RE = re.compile(r"version=[0-9](:[a-z0-9=._-]{1,40}){0,4}")
 # How long a ``main.lock`` may outlive the writer that died holding our write lock: the git it
 # was running finishes on its own in milliseconds; a lock older than this is stale.
 REF_LOCK_GRACE = 2.0
+MADE_KEPT = 32
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,9 @@ class Store:
         self.lock_file = Path(lock_file) if lock_file else self.path / "commons-write.lock"
         self.lock_timeout = lock_timeout
         self._local = threading.local()
+        self._trees = gitobjects.TreeWriter(lambda sha: self._read_object(sha, b"tree"),
+                                            self.path / "objects")
+        self._made: dict[str, CommitInfo] = {}  # the commits this process made, newest last
 
     # -- set-up -----------------------------------------------------------------------------
     def exists(self) -> bool:
@@ -253,6 +258,11 @@ class Store:
         return {f"{directory}/{b.name}": b.hexsha for b in tree.blobs}
 
     def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Whether ``ancestor`` is in ``descendant``'s history; the usual question, "is it
+        the commit before?", is answered from the commit object, without a git process."""
+        made = self._made.get(descendant)
+        if ancestor == descendant or (made is not None and ancestor in made.parents):
+            return True
         return self._git("merge-base", "--is-ancestor", ancestor, descendant,
                          check=False).returncode == 0
 
@@ -271,37 +281,49 @@ class Store:
         parent = self.head()
         if expected_head is not None and parent != expected_head:
             raise RuntimeError("main moved while the write lock was held")
-        with tempfile.TemporaryDirectory(prefix="commons-index-") as tmp:
-            env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
-            if parent:
-                self._git("read-tree", parent, env=env)
-            else:
-                self._git("read-tree", "--empty", env=env)
-            lines = []
-            for path, text in changes.items():
-                if text is None:
-                    lines.append(f"0 {'0' * 40}\t{path}")
-                else:
-                    blob = self._git("hash-object", "-w", "--stdin",
-                                     input=text.encode("utf-8")).stdout.decode().strip()
-                    lines.append(f"100644 {blob}\t{path}")
-            self._git("update-index", "--index-info", input=("\n".join(lines) + "\n").encode(),
-                      env=env)
-            tree = self._git("write-tree", env=env).stdout.decode().strip()
-        if parent and tree == self._commit(parent).tree.hexsha:
+        root = self._tree_of(parent) if parent else None
+        try:
+            tree, listed, plain = self._trees.write(
+                root, {path: None if text is None else text.encode("utf-8")
+                       for path, text in changes.items()})
+        except ValueError as exc:  # a path git would refuse
+            raise RuntimeError(f"git update-index failed: {exc}") from None
+        if parent and tree == root:
             return None
-        date = f"{when or int(time.time())} +0000"
-        ident = {"GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-                 "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date}
-        if committer is not None:
-            ident.update({"GIT_COMMITTER_NAME": committer.name,
-                          "GIT_COMMITTER_EMAIL": committer.email})
-        args = ["commit-tree", tree] + (["-p", parent] if parent else [])
-        new = self._git(*args, "-F", "-", input=format_message(message, list(trailers)).encode(),
-                        env=ident).stdout.decode().strip()
+        when = int(when or time.time())
+        committer = committer or Identity(*COMMITTER)
+        text = format_message(message, list(trailers))
+        try:
+            data = gitobjects.commit_object(
+                tree, [parent] if parent else [],
+                gitobjects.ident_line(author.name, author.email, when),
+                gitobjects.ident_line(committer.name, committer.email, when), text)
+        except ValueError as exc:
+            raise RuntimeError(f"git commit-tree failed: {exc}") from None
+        new = gitobjects.write_object(self.path / "objects", b"commit", data)
         failpoints.hit("before_update_ref")  # crash tests only: a no-op otherwise
         self._git("update-ref", REF, new, parent or "0" * 40)
+        if plain:  # what ``git log --raw`` will say of it, so catching up needs no git log
+            self._made[new] = CommitInfo(
+                new, gitobjects.clean_ident(author.name), gitobjects.clean_ident(author.email),
+                when, text.rstrip("\n"), [parent] if parent else [],
+                [(c.status, c.path, c.blob) for c in listed])
+            while len(self._made) > MADE_KEPT:
+                self._made.pop(next(iter(self._made)))
         return new
+
+    def _read_object(self, sha: str, kind: bytes) -> bytes:
+        stream = self.repo.odb.stream(bytes.fromhex(sha))
+        if stream.type != kind:
+            raise ValueError(f"{sha} is a {stream.type.decode()}, not a {kind.decode()}")
+        return stream.read()
+
+    def _tree_of(self, revision: str) -> str:
+        """The root tree id of a commit, read from the commit object."""
+        header = self._read_object(revision, b"commit").split(b"\n", 1)[0]
+        if not header.startswith(b"tree "):
+            raise ValueError(f"malformed commit {revision}")
+        return header[5:].decode("ascii")
 
     def _clear_stale_ref_lock(self) -> None:
         """Remove a ``refs/heads/main.lock`` left by a git that was killed while moving main;
@@ -346,7 +368,12 @@ class Store:
         return self._parse_log(self._git(*args).stdout.decode("utf-8", errors="replace"))
 
     def log_range(self, since: str, until: str) -> list[CommitInfo]:
-        """Commits in ``since..until``, oldest first."""
+        """Commits in ``since..until``, oldest first. The commit this process just made on
+        top of ``since`` is known without asking git (what a save catches up with)."""
+        made = self._made.get(until)
+        if made is not None and made.parents == [since]:
+            return [dataclasses.replace(made, parents=list(made.parents),
+                                        changes=list(made.changes))]
         args = ["log", "--format=%x1e%H%x1f%an%x1f%ae%x1f%at%x1f%P%x1f%B%x1f", "-z", "--raw",
                 "--no-abbrev", "--no-renames", "--reverse", f"{since}..{until}", "--"]
         return self._parse_log(self._git(*args).stdout.decode("utf-8", errors="replace"))

@@ -77,6 +77,9 @@ def register(app: Flask) -> None:
     for view in (export.upload_pack, export.receive_pack):
         csrf.exempt(view)  # git's own POSTs: no cookie, no form, nothing to forge
     errors.register(app)
+    from . import httpcache, pagecache, viewerpages
+    httpcache.init_app(app)  # before the kept pages: a 304 needs no page at all
+    viewerpages.init_app(app)
 
     csp_on = str(app.config.get("CSP", True)).strip().lower() not in ("off", "false", "0", "no")
 
@@ -93,3 +96,7 @@ def register(app: Flask) -> None:
         if "lang" in g:
             response.headers.setdefault("Content-Language", g.lang)
         return response
+
+    # A process that starts may run new code or templates: no page cached before it is valid.
+    app.extensions["commons"].generation.bump()
+    pagecache.install(app)  # last: in front of everything else, so a hit costs nothing more

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
 from ..errors import Gone, NotFound, Unauthorized, ValidationError
 from ..models import ChangeRecord, PracticeRecord, Proposal, ProposalEvent, User
@@ -15,6 +15,7 @@ from ..services.render import render_markdown
 from ..services.store import validate_revision
 from .base import db, instance, paging
 from .openapi import spec
+from .pagecache import etag_matches
 from .search import read_search, run_search
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -233,8 +234,11 @@ def get_practice(slug: str):
         response = jsonify(practice_json(record, found[0], full))
         response.headers["ETag"] = f'"{full}"'
         return response
+    etag = f'"{record.revision}"'
+    if etag_matches(request.headers.get("If-None-Match"), etag):
+        return Response(status=304, headers={"ETag": etag})  # no blob read, no JSON
     response = jsonify(practice_json(record))
-    response.headers["ETag"] = f'"{record.revision}"'
+    response.headers["ETag"] = etag
     return response
 
 

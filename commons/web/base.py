@@ -91,4 +91,19 @@ def template_globals() -> dict[str, Any]:
         "languages": current_app.config["LANGUAGES"],
         "site_license": instance().license,
         "base_url": current_app.config["COMMONS_BASE_URL"].rstrip("/"),
+        **_bound_gettext(),
     }
+
+
+def _bound_gettext() -> dict[str, Any]:
+    """``_()`` and friends bound to this request's catalogue once per page, instead of
+    Flask-Babel looking the catalogue up again for each of a page's ~40 strings. Same
+    functions (Jinja's own wrappers: escaping, ``%(name)s`` parameters), same results."""
+    from flask_babel import get_translations
+    from jinja2.ext import (_make_new_gettext, _make_new_ngettext, _make_new_npgettext,
+                            _make_new_pgettext)
+    catalogue = get_translations()
+    return {"gettext": _make_new_gettext(catalogue.ugettext),
+            "ngettext": _make_new_ngettext(catalogue.ungettext),
+            "pgettext": _make_new_pgettext(catalogue.upgettext),
+            "npgettext": _make_new_npgettext(catalogue.unpgettext)}

@@ -37,8 +37,7 @@ def practice_history(slug: str):
     return render_template("history.html", record=record, changes=changes, total=total,
                            page=page, per_page=per_page,
                            can_edit=accounts.can_edit(user_or_none(), record)
-                           and not is_removed(record),
-                           revert_form=RevertForm())
+                           and not is_removed(record))
 
 
 @bp.get("/p/<slug>/at/<revision>")

@@ -5,11 +5,13 @@ from flask import (Blueprint, Response, abort, flash, redirect, render_template,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from ..errors import CommonsError, EditConflict, Gone
 from ..services import (accounts, attribution, catalog, editing, ledger, licensing, moderation,
                         proposals, reading)
 from ..services import practice as doc
+from . import fragments
 from .base import db, form_status, instance, paging, require_valid
 from .forms import PRACTICE_LANGUAGES, PracticeForm, RemoveForm, RenameForm, StewardForm
 
@@ -76,26 +78,57 @@ def home():
 
 @bp.get("/p/<slug>")
 def show(slug: str):
-    removal = moderation.removal_of(db(), slug)
-    if removal is not None:
-        from .moderation import removed_page
-        return removed_page(removal)
+    record, _moved_to = catalog.find_record(db(), slug)
+    if record is None:  # a removed practice has no row: only then look for its removal
+        removal = moderation.removal_of(db(), slug)
+        if removal is not None:
+            from .moderation import removed_page
+            return removed_page(removal)
     record, moved = load(slug)
     if moved:
         return moved
-    session = db()
-    linked = set(record.translations.values())
+    user = user_or_none()
+    can_edit = accounts.can_edit(user, record)
+    can_remove = moderation.may_remove(user, record)
+    key = ("practice", record.slug, record.revision, str(_ui_lang()), can_edit, can_remove,
+           user is not None, request.script_root)
+    content = fragments.get(key, lambda: _practice_content(record, can_edit, can_remove))
+    if can_edit:  # the forms' token is the viewer's own, put in last
+        content = fragments.with_token(content)
+    return render_template("practice.html", record=record, content=Markup(content))
+
+
+def _practice_content(record, can_edit: bool, can_remove: bool) -> str:
+    """The body of a practice page: its text, contents, family, attribution and, for its
+    stewards, their tools (their form tokens are :func:`fragments.csrf_sentinel` here)."""
     from .giveback import practice_context
-    html = body_html(record.blob_id)
+    session = db()
+    forms = {}
+    if can_edit:  # forms only for those who see them, without tokens of their own
+        no_token = {"csrf": False}
+        forms = {"rename_form": RenameForm(meta=no_token),
+                 "steward_form": StewardForm(meta=no_token),
+                 "remove_form": RemoveForm(meta=no_token), "csrf_input": _csrf_input()}
     return render_template(
-        "practice.html", record=record, html=html, toc=reading.table_of_contents(html),
+        "_practice_content.html", record=record, html=body_html(record.blob_id),
+        toc=reading.contents(instance(), record.blob_id),
         license=licensing.get(record.license or instance().license),
         license_label=license_label(record.license or instance().license),
-        translation_titles=reading.titles(session, linked),
-        can_edit=accounts.can_edit(user_or_none(), record),
+        translation_titles=reading.titles(session, set(record.translations.values())),
+        can_edit=can_edit, can_remove=can_remove,
         attribution=attribution.build(instance(), session, record),
-        rename_form=RenameForm(), steward_form=StewardForm(), remove_form=RemoveForm(),
-        can_remove=moderation.may_remove(user_or_none(), record), **practice_context(record))
+        **forms, **practice_context(record))
+
+
+def _csrf_input() -> Markup:
+    """The hidden token field the steward forms share, with the sentinel for its value (what
+    ``hidden_tag()`` writes, but without making a token of its own)."""
+    from flask import current_app
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return Markup("")
+    name = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    return Markup('<input id="{0}" name="{0}" type="hidden" value="{1}">').format(
+        name, fragments.csrf_sentinel())
 
 
 def license_label(license_id: str) -> str:

@@ -6,10 +6,11 @@ The engine is :mod:`commons.services.search`; this module only turns ``?q=&tag=&
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, render_template, request, url_for
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import get_locale
 
 from ..errors import ValidationError
@@ -87,6 +88,21 @@ def run_search(asked: SearchRequest) -> engine.Results:
     return engine.search(instance(), asked.q, tags=asked.tags, language=asked.language,
                          license=asked.license, page=asked.page, per_page=asked.per_page,
                          ui_lang=str(get_locale() or "en"))
+
+
+@bp.after_app_request
+def merge_after_response(response: Response) -> Response:
+    """After a save, merge the index's small segments once the response has been sent (so
+    the person saving does not wait for it); the save itself already committed its own."""
+    inst = instance()
+    if engine.merge_due(inst):
+        def merge() -> None:
+            try:
+                engine.merge_small(inst)
+            except Exception:
+                logging.getLogger(__name__).exception("merging the search index failed")
+        response.call_on_close(merge)
+    return response
 
 
 @bp.get("/search")
