@@ -2,9 +2,11 @@
 reindex, check, backup, restore."""
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -31,6 +33,17 @@ def _instance(init: bool = True):
 
 def _fail(exc: CommonsError) -> None:
     raise click.ClickException(str(exc))
+
+
+@contextlib.contextmanager
+def _unit(inst) -> Iterator:
+    """A database session for one command: committed on success; a domain error ends the
+    command with its message (and a non-zero exit) after rolling back."""
+    try:
+        with inst.session() as session:
+            yield session
+    except CommonsError as exc:
+        _fail(exc)
 
 
 @click.group()
@@ -119,12 +132,9 @@ def user_add(name: str, email: str | None, display_name: str | None, password: s
     _app_, inst = _instance()
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with inst.session() as session:
-            accounts.create_user(session, name, password, display_name=display_name,
-                                 email=email, role=role)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        accounts.create_user(session, name, password, display_name=display_name,
+                             email=email, role=role)
     click.echo(f"Created {role} {name}.")
 
 
@@ -137,11 +147,8 @@ def user_passwd(name: str, password: str | None) -> None:
     _app_, inst = _instance()
     if password is None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
-    try:
-        with inst.session() as session:
-            accounts.set_password(accounts.require_user(session, name), password)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        accounts.set_password(accounts.require_user(session, name), password)
     click.echo(f"Password of {name} changed.")
 
 
@@ -154,12 +161,9 @@ def user_block(name: str, reason: str, include_admin: bool) -> None:
     """Block an account: it can sign in and read, but not write; its API tokens are refused."""
     from .services import moderation
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            moderation.block_account(inst, session, None, name, reason=reason,
-                                     include_admin=include_admin, operator=True)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        moderation.block_account(inst, session, None, name, reason=reason,
+                                 include_admin=include_admin, operator=True)
     click.echo(f"Blocked {name}.")
 
 
@@ -169,11 +173,8 @@ def user_unblock(name: str) -> None:
     """Unblock an account."""
     from .services import moderation
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            moderation.unblock_account(inst, session, None, name, operator=True)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        moderation.unblock_account(inst, session, None, name, operator=True)
     click.echo(f"Unblocked {name}.")
 
 
@@ -192,12 +193,9 @@ def moderate_revert(name: str, since: str, reason: str) -> None:
     removed, its open proposals declined. Exits 1 if some practices need a person's look."""
     from .services import moderation
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            report = moderation.revert_since(inst, session, None, name, since=since,
-                                             reason=reason, agree_license=True, operator=True)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        report = moderation.revert_since(inst, session, None, name, since=since,
+                                         reason=reason, agree_license=True, operator=True)
     click.echo(f"Commit: {report.revision or 'none (nothing to undo)'}")
     for slug in report.reverted:
         click.echo(f"reverted  {slug}")
@@ -222,11 +220,8 @@ def practice_remove(slug: str, reason: str) -> None:
     """Remove SLUG: a commit deleting it; its page then says why (410 Gone)."""
     from .services import moderation
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            moderation.remove_practice(inst, session, None, slug, reason=reason, operator=True)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        moderation.remove_practice(inst, session, None, slug, reason=reason, operator=True)
     click.echo(f"Removed {slug}.")
 
 
@@ -236,12 +231,9 @@ def practice_restore(slug: str) -> None:
     """Bring a removed practice back with its last text."""
     from .services import moderation
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            result = moderation.restore_practice(inst, session, None, slug, agree_license=True,
-                                                 operator=True)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        result = moderation.restore_practice(inst, session, None, slug, agree_license=True,
+                                             operator=True)
     click.echo(f"Restored {slug} at {result.revision}.")
 
 
@@ -257,11 +249,8 @@ def token_create(name: str, label: str) -> None:
     """Print a new API token for NAME, alone on stdout."""
     from .services import accounts
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            value = accounts.create_token(session, accounts.require_user(session, name), label)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        value = accounts.create_token(session, accounts.require_user(session, name), label)
     click.echo(value)
 
 
@@ -278,12 +267,9 @@ def steward_add(slug: str, username: str) -> None:
     from .services import editing
     from .services.instance import SEED_AUTHOR
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            result = editing.add_steward(inst, session, None, slug, username,
-                                         agree_license=True, author=SEED_AUTHOR)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        result = editing.add_steward(inst, session, None, slug, username,
+                                     agree_license=True, author=SEED_AUTHOR)
     click.echo(f"{username} is a steward of {slug}." if result.changed
                else f"{username} was already a steward of {slug}.")
 
@@ -334,13 +320,10 @@ def attribution_remove(slug: str, name: str) -> None:
     from .services import attribution as attributions
     from .services.instance import SEED_AUTHOR
     _app_, inst = _instance()
-    try:
-        with inst.session() as session:
-            result = attributions.remove_from_attribution(inst, session, None, slug, name,
-                                                          agree_license=True,
-                                                          author=SEED_AUTHOR)
-    except CommonsError as exc:
-        _fail(exc)
+    with _unit(inst) as session:
+        result = attributions.remove_from_attribution(inst, session, None, slug, name,
+                                                      agree_license=True,
+                                                      author=SEED_AUTHOR)
     click.echo(f"{name} is no longer in the attribution of {slug}." if result.changed
                else f"{name} was already left out of the attribution of {slug}.")
 
