@@ -54,9 +54,10 @@ for folder in (ROOT, HERE):  # run as a script from anywhere: import the checkou
 
 import bench_http
 import make_corpus
+import search_bench
 
 from commons import config as settings
-from commons.services import accounts, catalog, reuse_export, search
+from commons.services import accounts, reuse_export, search
 from commons.services import practice as doc
 from commons.services.instance import Instance
 from commons.services.store import Identity
@@ -148,16 +149,7 @@ def build_commons(home: Path, corpus: Corpus, log: Callable[[str], None]) -> dic
     timings["git_commits_s"] = time.perf_counter() - started
     log(f"  git: {len(files)} practices + {REVISIONS - 1} commits in "
         f"{timings['git_commits_s']:.1f} s")
-    started = time.perf_counter()
-    with inst.store.lock(), inst.session() as session:
-        catalog.catch_up(session, inst.store)
-    timings["derived_tables_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    with inst.store.lock(), inst.session() as session:
-        indexed = search.rebuild(inst, session)
-    timings["index_rebuild_s"] = time.perf_counter() - started
-    if indexed != len(files):
-        raise RuntimeError(f"indexed {indexed} practices, generated {len(files)}")
+    search_bench.derive(inst, len(files), timings)
     with inst.session() as session:
         user = accounts.create_user(session, USER, PASSWORD, role="contributor")
         token = accounts.create_token(session, user, "bench")
