@@ -36,7 +36,7 @@ from whoosh.query import And, AndNot, Every, Not, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
 from ..models import PracticeRecord
-from . import analysis, catalog, searchsets
+from . import analysis, catalog, indexmerge, searchsets
 from . import practice as doc
 
 if TYPE_CHECKING:
@@ -314,37 +314,20 @@ def merge_due(inst: Instance) -> bool:
     return str(inst.config["INDEX_DIR"]) in _merge_wanted
 
 
-def _merge_smallest(writer: Any, segments: list) -> list:
-    """A merge policy: the few smallest segments into one, never the biggest, so that the
-    index is held only as long as re-reading a handful of practices takes."""
-    from whoosh.reading import SegmentReader
-
-    small = sorted(segments, key=lambda s: s.doc_count_all())[:-1][:MERGE_STEP]
-    if len(small) < 2:
-        return segments
-    for segment in small:
-        reader = SegmentReader(writer.storage, writer.schema, segment)
-        writer.add_reader(reader)
-        reader.close()
-    return [s for s in segments if s not in small]
-
-
 def merge_small(inst: Instance) -> bool:
-    """Merge a few of the small segments the saves wrote (the big one is left alone), unless
-    another writer holds the index: a later save asks again. Changes no document, so a
-    search before, during or after finds the same practices."""
+    """Merge a few of the small segments the saves wrote (the big one is left alone) without
+    holding the index while the merged segment is written (:mod:`indexmerge`), so a save in
+    another worker does not wait for it. Changes no document, so a search before, during or
+    after finds the same practices. False when another merge runs or the segments changed
+    meanwhile: a later save asks again."""
     _merge_wanted.discard(str(inst.config["INDEX_DIR"]))
-    try:
-        writer = open_index(inst).writer(timeout=0.0, compound=False)
-    except LockError:
-        return False
-    try:
-        writer.commit(mergetype=_merge_smallest)
-    except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
-        raise
-    return True
+    return indexmerge.merge(open_index(inst), _smallest, delay=LOCK_RETRY)
+
+
+def _smallest(segments: list) -> list:
+    """The few smallest segments, never the biggest: a merge re-reads only a handful of
+    practices."""
+    return sorted(segments, key=lambda s: s.doc_count_all())[:-1][:MERGE_STEP]
 
 
 def rebuild(inst: Instance, session: Session, procs: int = 1) -> int:
