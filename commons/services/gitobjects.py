@@ -16,11 +16,14 @@ import hashlib
 import os
 import tempfile
 import threading
-import zlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
+
+# ISA-L's zlib: the same stream as zlib at level 1 (git's default for loose objects), about six
+# times faster, which matters for the 10,000-entry practices/ tree every save rewrites.
+from isal import isal_zlib
 
 BLOB_MODE = b"100644"
 TREE_MODE = b"40000"
@@ -41,7 +44,7 @@ def write_object(objects: Path, kind: bytes, data: bytes) -> str:
     fd, tmp = tempfile.mkstemp(prefix="tmp_obj_", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(zlib.compress(raw, 1))
+            fh.write(isal_zlib.compress(raw, 1))
         os.chmod(tmp, 0o444)
         os.replace(tmp, final)
     except BaseException:

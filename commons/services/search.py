@@ -17,6 +17,7 @@ practice take one place in the results (``variants`` says how many more matched)
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import threading
@@ -31,7 +32,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from whoosh import highlight, index, qparser, writing
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.index import LockError
 from whoosh.query import And, AndNot, Every, Not, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
@@ -50,9 +50,13 @@ PHRASE_SLOP = 3
 SNIPPET_CHARS = 240
 RESULTS_KEPT = 256  # searches remembered per searcher (per index generation)
 WRITE_TIMEOUT = 10.0
-MERGE_AT_SEGMENTS = 12  # a save merges (in its own time) only past this many segments
-MERGE_SOON = 6  # from this many, the web app merges after the response has gone
-MERGE_STEP = 3  # segments merged by one such merge (each save adds one)
+MERGE_AT_SEGMENTS = 32  # a save merges (in its own time) only past this many segments
+# Merges after the response are tiered: segments fall in size classes each MERGE_TIER times
+# the one below, and MERGE_TIER segments of one class are merged into one of the next. A
+# practice is copied about log4(saves) times in all (always merging the few smallest copied
+# the growing second-biggest segment again and again: 84 copies per save over 1,000 saves),
+# while searches see at most a dozen or two small segments beside the big one.
+MERGE_TIER = 4
 LOCK_RETRY = 0.005  # seconds between a save's tries for the index's write lock
 # Segments are written as separate files, not one compound file: Whoosh reads a compound
 # file through an mmap copied into memory per open reader (tens of MB at 10,000 practices, in
@@ -303,14 +307,15 @@ def _index_paths(inst: Instance, session: Session, changes: Iterable[str]) -> in
     except BaseException:
         writer.cancel()
         raise
-    if MERGE_AT_SEGMENTS > existing + 1 >= MERGE_SOON:
+    if existing + 1 < MERGE_AT_SEGMENTS:
         _merge_wanted.add(str(inst.config["INDEX_DIR"]))
     _mark(inst, catalog.derived_head(session))
     return len(present)
 
 
 def merge_due(inst: Instance) -> bool:
-    """Whether a save of this process left enough small segments to merge them."""
+    """Whether a save of this process since the last merge attempt may have completed a size
+    class (:func:`tier_to_merge` decides, after the response)."""
     return str(inst.config["INDEX_DIR"]) in _merge_wanted
 
 
@@ -321,13 +326,20 @@ def merge_small(inst: Instance) -> bool:
     after finds the same practices. False when another merge runs or the segments changed
     meanwhile: a later save asks again."""
     _merge_wanted.discard(str(inst.config["INDEX_DIR"]))
-    return indexmerge.merge(open_index(inst), _smallest, delay=LOCK_RETRY)
+    return indexmerge.merge(open_index(inst), tier_to_merge, delay=LOCK_RETRY)
 
 
-def _smallest(segments: list) -> list:
-    """The few smallest segments, never the biggest: a merge re-reads only a handful of
-    practices."""
-    return sorted(segments, key=lambda s: s.doc_count_all())[:-1][:MERGE_STEP]
+def tier_to_merge(segments: list) -> list:
+    """The segments one merge should join: MERGE_TIER of the smallest size class that has
+    that many (the biggest segment, the last rebuild's, is never one), or none."""
+    classes: dict[int, list] = {}
+    for segment in sorted(segments, key=lambda s: s.doc_count_all())[:-1]:
+        size = max(1, segment.doc_count_all())
+        classes.setdefault(int(math.log(size, MERGE_TIER)), []).append(segment)
+    for _, members in sorted(classes.items()):
+        if len(members) >= MERGE_TIER:
+            return members[:MERGE_TIER]
+    return []
 
 
 def rebuild(inst: Instance, session: Session, procs: int = 1) -> int:
