@@ -16,7 +16,9 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 
 FIGURES = {"anonymous page views", "signed-in page views", "page view wrk p50 (anonymous)",
-           "first view of a page p50 (sequential)", "search p50", "search p95", "save p50",
+           "first view of a page p50 (sequential)", "search p50", "search p95",
+           "search p50, first time (nothing cached)", "search max, first time (nothing cached)",
+           "save p50",
            "save p95", "history (200 revisions) p50", "largest practice page",
            "median practice page", "cold start to first page", "commons reindex",
            "resident memory, largest worker"}
