@@ -161,7 +161,9 @@ def _document(inst: Instance, record: PracticeRecord, root: str) -> dict[str, An
         "license_id": record.license or "", "forked_from": upstream, "root": root,
         "stewards": ",".join(s for s in record.stewards or [] if isinstance(s, str)),
         "updated": record.updated_at,
-        "spell": " ".join([record.title, summary, text]),
+        # each written form once: the field keeps which words exist, not how often (a third
+        # of the analysis for the same terms)
+        "spell": " ".join(dict.fromkeys(" ".join([record.title, summary, text]).split())),
         f"title_{lang}": record.title,
         # tags read as words too, so "retrospective" finds a practice tagged retrospectives
         f"summary_{lang}": " ".join([summary] + [t.replace("-", " ") for t in tags]),
@@ -293,11 +295,12 @@ def _index_paths(inst: Instance, session: Session, changes: Iterable[str]) -> in
     # milliseconds: retry often (Whoosh's default is every 100 ms).
     writer = ix.writer(timeout=WRITE_TIMEOUT, delay=LOCK_RETRY, compound=False)
     try:
-        for slug in gone:
-            writer.delete_by_term("slug", slug)
+        finder = _SlugFinder.for_writer(writer)
+        for slug in gone | present:
+            finder.delete(writer, slug)
         for slug in sorted(present):
             record = session.get(PracticeRecord, slug)
-            writer.update_document(**_document(inst, record, _family_root(session, slug)))
+            writer.add_document(**_document(inst, record, _family_root(session, slug)))
         # A save writes one small segment and merges nothing: merging costs a save far more
         # than the save itself, so it is left to merge_small(), which the web app runs after
         # the response is sent. Only when nobody merged (no web app, or it was busy) does a
@@ -311,6 +314,49 @@ def _index_paths(inst: Instance, session: Session, changes: Iterable[str]) -> in
         _merge_wanted.add(str(inst.config["INDEX_DIR"]))
     _mark(inst, catalog.derived_head(session))
     return len(present)
+
+
+class _SlugFinder:
+    """Finds a practice's indexed documents for a save to delete, without what Whoosh's
+    ``update_document`` does for that: open a reader on every segment, every save (a few
+    milliseconds with a dozen segments). A segment's terms never change, so its reader is
+    kept while the segment lives; whether a document is already deleted is read from the
+    writer's own segment list, which holds every deletion (a kept reader may know fewer)."""
+
+    _kept: dict[str, dict[str, Any]] = {}  # index folder -> segment id -> SegmentReader
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    @classmethod
+    def for_writer(cls, writer: Any) -> _SlugFinder:
+        finder = cls(str(writer.storage.folder))
+        finder._sync(writer.segments, writer.storage, writer.schema)
+        return finder
+
+    def _sync(self, segments: list, storage: Any, schema: Schema) -> None:
+        from whoosh.reading import SegmentReader
+
+        kept = self._kept.get(self.folder, {})
+        fresh = {}
+        for segment in segments:
+            sid = segment.segment_id()
+            fresh[sid] = kept.pop(sid, None) or SegmentReader(storage, schema, segment)
+        for reader in kept.values():  # segments merged away or cleared by a rebuild
+            reader.close()
+        self._kept[self.folder] = fresh
+
+    def delete(self, writer: Any, slug: str) -> None:
+        """Delete every live document of ``slug`` (normally one) in the writer."""
+        readers = self._kept[self.folder]
+        base = 0
+        for segment in writer.segments:
+            reader = readers[segment.segment_id()]
+            if ("slug", slug) in reader:
+                for docnum in reader.postings("slug", slug).all_ids():
+                    if not segment.is_deleted(docnum):
+                        writer.delete_document(base + docnum)
+            base += segment.doc_count_all()
 
 
 def merge_due(inst: Instance) -> bool:
@@ -478,7 +524,7 @@ def nearest(reader, word: str, ui_lang: str = "en") -> str | None:
     """The index's word nearest to a misspelt one: fewest edits first (Whoosh's corrector
     ranks every word within the distance by frequency alone, so "stakholder" became the more
     frequent "stakeholders"), then the likelier edit (a letter left out or two swapped are the
-    commonest slips), then a word of the reader's language, then the more frequent."""
+    commonest slips), then a word of the reader's language, then the word more practices use."""
     maxdist = 2 if len(word) > 4 else 1
     for distance in range(1, maxdist + 1):
         # the first letter is nearly always right, and requiring it keeps this fast
@@ -492,8 +538,8 @@ def nearest(reader, word: str, ui_lang: str = "en") -> str | None:
         def rank(term: str) -> tuple:
             stems = [t.text for t in stem(term)]
             in_own = bool(stems) and reader.doc_frequency(own, stems[0]) > 0
-            return (typing_cost(word, term), not in_own, -reader.frequency("spell", term),
-                    term)
+            return (typing_cost(word, term), not in_own,
+                    -reader.doc_frequency("spell", term), term)
 
         return min(candidates, key=rank)
     return None
