@@ -97,6 +97,7 @@ _indexes: dict[str, index.Index] = {}
 _searchers: dict[str, Any] = {}
 _lock = threading.Lock()
 _merge_wanted: set[str] = set()  # index folders whose small segments are due for a merge
+_slug_readers: dict[str, dict[str, Any]] = {}  # index folder -> segment id -> SegmentReader
 
 
 def open_index(inst: Instance) -> index.Index:
@@ -323,8 +324,6 @@ class _SlugFinder:
     kept while the segment lives; whether a document is already deleted is read from the
     writer's own segment list, which holds every deletion (a kept reader may know fewer)."""
 
-    _kept: dict[str, dict[str, Any]] = {}  # index folder -> segment id -> SegmentReader
-
     def __init__(self, folder: str) -> None:
         self.folder = folder
 
@@ -337,18 +336,18 @@ class _SlugFinder:
     def _sync(self, segments: list, storage: Any, schema: Schema) -> None:
         from whoosh.reading import SegmentReader
 
-        kept = self._kept.get(self.folder, {})
+        kept = _slug_readers.get(self.folder, {})
         fresh = {}
         for segment in segments:
             sid = segment.segment_id()
             fresh[sid] = kept.pop(sid, None) or SegmentReader(storage, schema, segment)
         for reader in kept.values():  # segments merged away or cleared by a rebuild
             reader.close()
-        self._kept[self.folder] = fresh
+        _slug_readers[self.folder] = fresh
 
     def delete(self, writer: Any, slug: str) -> None:
         """Delete every live document of ``slug`` (normally one) in the writer."""
-        readers = self._kept[self.folder]
+        readers = _slug_readers[self.folder]
         base = 0
         for segment in writer.segments:
             reader = readers[segment.segment_id()]
