@@ -36,7 +36,7 @@ from whoosh.query import And, AndNot, Every, Not, Or, Phrase, Query, Term
 
 from ..errors import ValidationError
 from ..models import PracticeRecord
-from . import analysis, catalog, indexmerge, searchsets
+from . import analysis, catalog, indexmerge, scoring, searchsets
 from . import practice as doc
 
 if TYPE_CHECKING:
@@ -713,10 +713,13 @@ def _search(inst: Instance, searcher: Any, q: str, tags: list[str], language: st
     # facets come from the sets above.
     shown = []
     if matched:  # (an empty filter means none to Whoosh: nothing to score then)
-        results = searcher.search(query, limit=None, filter=matched, terms=False)
+        # Words only (most searches): ranked on the posting blocks; anything else by Whoosh.
+        ranked = scoring.rank(searcher, query, matched)
+        if ranked is None:
+            ranked = searcher.search(query, limit=None, filter=matched, terms=False).top_n
         first, last = (page - 1) * per_page, page * per_page
         seen: set[str] = set()
-        for score, docnum in results.top_n:
+        for score, docnum in ranked:
             root = sets.roots[docnum]
             if root in seen:
                 continue

@@ -16,9 +16,10 @@ derived from the index and dropped with it.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections import OrderedDict
 from itertools import accumulate
-from typing import Any
+from typing import Any, Sequence
 
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.query import (
@@ -39,36 +40,78 @@ from whoosh.query.qcore import _NullQuery
 FACET_FIELDS = ("tags", "language", "license")
 _UNIONS = (Or, DefaultOr, SplitOr, PreloadedOr, DisjunctionMax)
 SEGMENTS_KEPT = 64
+POSTINGS_KEPT = 1_500_000  # decoded postings kept across searches (8 bytes each: ~12 MB)
 
 _segments: OrderedDict[tuple[str, str], _Segment] = OrderedDict()
 _lock = threading.Lock()
+_postings: OrderedDict[tuple[str, str, bytes], tuple[array, array]] = OrderedDict()
+_postings_kept = 0
+_NONE: tuple[array, array] = (array("i"), array("f"))
 
 
-def term_ids(reader: Any, fieldname: str, text: Any) -> list[int]:
+def term_ids(reader: Any, fieldname: str, text: Any) -> Sequence[int]:
     """The document numbers (deleted ones included) of a term in one segment reader."""
+    return postings(reader, fieldname, text)[0]
+
+
+def postings(reader: Any, fieldname: str, text: Any) -> tuple[Sequence[int], Sequence[float]]:
+    """The documents (deleted ones included) and weights of a term in one segment reader.
+
+    A segment's postings never change (deletions are kept apart), so they are decoded once
+    and kept, up to POSTINGS_KEPT in all, while the segment lives: the search after a save,
+    on a new searcher, finds the big segment's postings of the words searched before."""
     field = reader.schema[fieldname]
     try:
         tbytes = field.to_bytes(text) if not isinstance(text, bytes) else text
     except ValueError:
-        return []
+        return _NONE
+    segment = getattr(reader, "segment", None)
+    key = (segment().segment_id(), fieldname, tbytes) if segment is not None else None
+    global _postings_kept
+    if key is not None:
+        with _lock:
+            found = _postings.get(key)
+            if found is not None:
+                _postings.move_to_end(key)
+                return found
     if (fieldname, tbytes) not in reader:
-        return []
-    matcher = reader.postings(fieldname, tbytes)
+        return _NONE
+    found = _decode(reader.postings(fieldname, tbytes))
+    if key is not None:
+        with _lock:
+            if key not in _postings:
+                _postings[key] = found
+                _postings_kept += len(found[0])
+            while _postings_kept > POSTINGS_KEPT and len(_postings) > 1:
+                _postings_kept -= len(_postings.popitem(last=False)[1][0])
+    return found
+
+
+def _decode(matcher: Any) -> tuple[array, array]:
     if isinstance(matcher, FilterMatcher):  # deletions: removed later, with the live set
         matcher = matcher.child
+    ids, weights = array("i"), array("f")
     if not all(hasattr(matcher, a) for a in ("_goto", "_read_data", "_byteids")):
-        return list(matcher.all_ids())  # not Whoosh 3's block format: one at a time
-    ids: list[int] = []
+        while matcher.is_active():  # not Whoosh 3's block format: one at a time
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        return ids, weights
     # Whoosh 3 postings: blocks of (delta-encoded ids, weights, values); a block at a time.
     while not matcher._atend and matcher._blocklength:
         if matcher._data is None:
             matcher._read_data()
-        block = matcher._data[0]
+        block, blockweights = matcher._data[0], matcher._data[1]
         ids.extend(block if matcher._byteids else accumulate(block))
+        if blockweights is None or isinstance(blockweights, float):
+            weights.extend([1.0 if blockweights is None else blockweights]
+                           * matcher._blocklength)
+        else:
+            weights.extend(blockweights)
         if matcher._lastblock:
             break
         matcher._goto(matcher._nextoffset)
-    return ids
+    return ids, weights
 
 
 class _Segment:
