@@ -1,7 +1,8 @@
 """Ranking word searches on the posting blocks (:mod:`commons.services.scoring`): the same
 BM25F as Whoosh to the last bits, the coordination bonus for documents with more of the
 query's terms, Whoosh's own ranking for anything that is not only words, and one ranking
-whatever the index's segments (Whoosh's coordination recounted the terms per segment)."""
+after a rebuild cuts the index differently (Whoosh's coordination recounted the terms per
+segment)."""
 from __future__ import annotations
 
 import pytest
@@ -69,7 +70,7 @@ def test_anything_but_words_is_left_to_whoosh(api, world, inst, words):
     assert find(api, words)["total"] >= 1  # and Whoosh ranks it as before
 
 
-def test_one_ranking_whatever_the_segments(api, world, inst):
+def test_a_rebuild_into_one_segment_keeps_the_ranking(api, world, inst):
     before = find(api, "gloaming circle weekly", per_page=100)
     searcher = engine._searcher(inst)
     assert len(searcher.reader().leaf_readers()) > 1  # each save wrote a segment
