@@ -148,3 +148,41 @@ def test_merges_are_tiered_so_a_practice_is_copied_a_few_times_not_at_every_merg
     assert sum(s.n for s in segs) == 11_000
     assert copies / 1000 < 5  # always the three smallest: 84 copies per save
     assert most <= 20
+
+
+def test_a_merge_that_fails_before_its_table_of_contents_changes_nothing(api, inst,
+                                                                         monkeypatch):
+    """Killed (here: failing) after moving the merged segment's files in but before writing
+    the new table of contents: the index is the old one, and the next save's commit deletes
+    the files no table of contents names."""
+    made = several_segments(api, inst)
+    ix = engine.open_index(inst)
+    before = [s.segment_id() for s in segments(inst)]
+    folder = Path(inst.config["INDEX_DIR"])
+
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(indexmerge.TOC, "write", fail)
+    try:
+        indexmerge.merge(ix, smallest)
+    except OSError:
+        pass
+    else:
+        raise AssertionError("the failing table of contents was not written")
+    monkeypatch.undo()
+    names = {s.segment_id() for s in segments(inst)}
+    assert [s.segment_id() for s in segments(inst)] == before
+    orphans = [p.name for p in folder.iterdir()  # segment files (locks have no dot)
+               if p.name.startswith("MAIN_") and "." in p.name
+               and p.name.split(".")[0] not in names]
+    assert orphans  # the moved files are there, named by no table of contents
+    assert sorted(slugs(find(api, "blorptastic", per_page=100))) == sorted(made)
+    lock = ix.lock("WRITELOCK")  # the failed swap let go of the index
+    assert lock.acquire(blocking=False)
+    lock.release()
+    edit(api, made[0], "Blorptastic text, saved after the failed merge.\n")
+    left = [p.name for p in folder.iterdir() if p.name in orphans]
+    assert left == []  # Whoosh's commit cleaned them
+    assert sorted(slugs(find(api, "blorptastic", per_page=100))) == sorted(made)
+    assert indexmerge.merge(ix, smallest)  # and a later merge goes through

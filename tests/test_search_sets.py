@@ -10,6 +10,7 @@ from pathlib import Path
 from whoosh import sorting
 
 from commons.services import search as engine
+from commons.services import searchsets
 
 from .test_search import create, edit, find, fork, ok, slugs
 
@@ -100,3 +101,26 @@ def test_small_segments_are_merged_after_the_response(api, inst):
     assert slugs(find(api, f"quorbit{i}")) == [slug]  # the last save, after the merge
     old = find(api, f"quorbit{i - 1}")  # the version before is gone…
     assert old["total"] == 0 or old["suggestion"] == f"quorbit{i}"  # …found only as a typo
+
+
+def test_decoded_postings_are_kept_within_their_budget(api, inst, monkeypatch):
+    for i in range(3):
+        create(api, f"Budget {i}", f"Budgetword text {i} with budgetword again.\n")
+    monkeypatch.setattr(searchsets, "_postings", type(searchsets._postings)())
+    monkeypatch.setattr(searchsets, "_postings_kept", 0)
+    monkeypatch.setattr(searchsets, "POSTINGS_KEPT", 2)
+    reader = engine._searcher(inst).reader()
+    leaves = [leaf for leaf, _ in reader.leaf_readers()]
+    field = "body_en"
+    kept = []
+    for leaf in leaves:
+        for term in ("budgetword", "text"):
+            ids, weights = searchsets.postings(leaf, field, term)
+            assert len(ids) == len(weights)
+            kept.append(len(ids))
+    assert sum(kept) > 2
+    assert searchsets._postings_kept == sum(len(v[0]) for v in searchsets._postings.values())
+    assert searchsets._postings_kept <= 2 or len(searchsets._postings) == 1
+    # a kept entry is the same object next time; one dropped is decoded again, equal
+    again = searchsets.postings(leaves[-1], field, "text")
+    assert list(again[0]) == list(searchsets.postings(leaves[-1], field, "text")[0])
