@@ -729,9 +729,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="also measure An Otter Wiki (needs PyPI the first time)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args(argv)
-    args.sizes = [200] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
-    if not args.sizes or min(args.sizes) < 20:
-        parser.error("--sizes needs numbers of at least 20")
+    args.sizes = [200] if args.quick else search_bench.parse_sizes(parser, args.sizes)
     return args
 
 

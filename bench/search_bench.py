@@ -539,10 +539,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true",
                         help="skip the cProfile of a frequent word at the largest size")
     args = parser.parse_args(argv)
-    args.sizes = [int(s) for s in str(args.sizes).split(",") if s.strip()]
-    if not args.sizes or min(args.sizes) < 20:
-        parser.error("--sizes needs numbers of at least 20")
+    args.sizes = parse_sizes(parser, args.sizes)
     return args
+
+
+def parse_sizes(parser: argparse.ArgumentParser, text: str) -> list[int]:
+    """``--sizes 1000,10000`` as numbers of practices (both benchmarks take it)."""
+    try:
+        sizes = [int(s) for s in str(text).split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 20:
+        parser.error("--sizes needs comma-separated numbers of at least 20")
+    return sizes
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -82,3 +82,11 @@ def test_quick_benchmark_measures_every_figure(tmp_path):
     assert rows["anonymous page views"]["commons_over_ceiling"] > 0
     assert all(isinstance(row["met"], bool) for row in rows.values() if "target" in row)
     assert "anonymous page views" in proc.stdout and "C/ceiling" in proc.stdout
+
+
+def test_a_bad_size_is_a_clear_error():
+    proc = subprocess.run([sys.executable, str(BENCH), "--sizes", "1000,lots"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "--sizes needs comma-separated numbers of at least 20" in proc.stderr
+    assert "Traceback" not in proc.stderr
